@@ -1,0 +1,60 @@
+'use strict';
+// Makes a fresh clone runnable: checks Node, installs dependencies when node_modules is missing or older than
+// the lock file, and compiles the TypeScript. Used by `npm start` and `npm test`; plain Node, no dependencies.
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+
+function fail(message) {
+  process.stderr.write(`\n${message}\n`);
+  process.exit(1);
+}
+
+function run(command, args, what) {
+  process.stdout.write(`> ${what}: ${command} ${args.join(' ')}\n`);
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: process.env });
+  if (result.error) fail(`Could not run ${command}: ${result.error.message}`);
+  if (result.status !== 0) fail(`${what} failed (exit ${result.status}).`);
+}
+
+function checkNode() {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 20) fail(`AutomateIQ needs Node.js 20 or later; this is ${process.version}. Install Node 20 (https://nodejs.org) and retry.`);
+}
+
+function dependenciesStale() {
+  const installed = path.join(root, 'node_modules', '.package-lock.json');
+  if (!fs.existsSync(installed)) return true;
+  return fs.statSync(path.join(root, 'package-lock.json')).mtimeMs > fs.statSync(installed).mtimeMs;
+}
+
+function ensureDependencies() {
+  if (!dependenciesStale()) return;
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  run(npm, ['ci', '--no-audit', '--no-fund'], 'Installing dependencies');
+}
+
+function build() {
+  run(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], 'Compiling TypeScript');
+}
+
+function ensureLocalSettings() {
+  const target = path.join(root, 'local.settings.json');
+  if (!fs.existsSync(target)) {
+    fs.copyFileSync(path.join(root, 'local.settings.sample.json'), target);
+    process.stdout.write('> Created local.settings.json from local.settings.sample.json\n');
+  }
+}
+
+function prepare() {
+  checkNode();
+  ensureDependencies();
+  build();
+  ensureLocalSettings();
+}
+
+module.exports = { prepare, root, fail };
+
+if (require.main === module) prepare();

@@ -1,0 +1,77 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { SettingNames } from './settingNames.js';
+
+/** The app's configuration, parsed once from the environment and frozen. */
+export interface AppConfig {
+  readonly version: string;
+  readonly environment: 'Development' | 'Production';
+  readonly appStore: { readonly kind: 'sqlite'; readonly path: string };
+  readonly redis: { readonly url: string } | undefined;
+  readonly serviceBus: { readonly mode: 'embedded' | 'namespace'; readonly endpoint: string } | undefined;
+}
+
+/** A setting has a value the app cannot use; the message names the setting. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(`${setting}: ${message}`);
+  }
+}
+
+function findAppRoot(start: string): string {
+  let dir = start;
+  for (;;) {
+    const candidate = path.join(dir, 'package.json');
+    if (fs.existsSync(candidate) && (JSON.parse(fs.readFileSync(candidate, 'utf8')) as { name?: string }).name === 'automateiq') return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`The AutomateIQ package.json was not found above ${start}.`);
+    dir = parent;
+  }
+}
+
+function parseServiceBus(value: string | undefined): AppConfig['serviceBus'] {
+  if (!value) return undefined;
+  const properties = new Map(
+    value
+      .split(';')
+      .filter(Boolean)
+      .map((part) => {
+        const index = part.indexOf('=');
+        return [part.slice(0, index).trim().toLowerCase(), part.slice(index + 1).trim()] as const;
+      }),
+  );
+  const endpoint = properties.get('endpoint');
+  if (!endpoint) throw new ConfigError(SettingNames.serviceBusConnection, 'a Service Bus connection string needs an Endpoint=sb://... part.');
+  return { mode: properties.get('usedevelopmentemulator')?.toLowerCase() === 'true' ? 'embedded' : 'namespace', endpoint };
+}
+
+function parseRedis(value: string | undefined): AppConfig['redis'] {
+  if (!value) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(SettingNames.redisUrl, `'${value}' is not a URL such as redis://127.0.0.1:6379.`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigError(SettingNames.redisUrl, 'must start with redis:// or rediss://.');
+  return { url: value };
+}
+
+/** Parses the environment into the app's configuration. Throws {@link ConfigError} naming a bad setting. */
+export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const root = findAppRoot(__dirname);
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+  const environment = env[SettingNames.environment] === 'Development' ? 'Development' : 'Production';
+  const sqlitePath = path.resolve(root, env[SettingNames.sqlitePath] || '.data/automateiq.db');
+  return Object.freeze({
+    version: pkg.version,
+    environment,
+    appStore: Object.freeze({ kind: 'sqlite' as const, path: sqlitePath }),
+    redis: parseRedis(env[SettingNames.redisUrl]),
+    serviceBus: parseServiceBus(env[SettingNames.serviceBusConnection]),
+  });
+}
