@@ -226,15 +226,25 @@ export class EmbeddedHost {
   async stop(): Promise<void> {
     if (this.#state === 'Stopped' || this.#state === 'Stopping') return;
     this.#state = 'Stopping';
-    const timeout = this.options.shutdownTimeoutMs ?? 30_000;
+    const timeoutMs = this.options.shutdownTimeoutMs ?? 30_000;
     this.#logs?.emit('information', 'system', 'Stopping the host: draining running invocations.');
-    const closing = this.#frontDoor?.close();
-    await Promise.all([...this.#timers.values()].map((timer) => timer.stop()));
-    await Promise.all(this.#receivers.map((receiver) => receiver.stop()));
-    for (const extension of this.options.extensions ?? []) await extension.stop?.(this);
-    const drained = this.#invoker ? await this.#invoker.drain(timeout) : true;
-    if (!drained) this.#logs.emit('warning', 'system', `${this.#invoker.stats.inFlight} invocations were still running after ${timeout} ms.`);
-    await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, timeout).unref())]);
+    // Stop taking work everywhere at once, then give running invocations until the deadline.
+    const draining = Promise.all([
+      this.#frontDoor?.close(),
+      ...[...this.#timers.values()].map((timer) => timer.stop()),
+      ...this.#receivers.map((receiver) => receiver.stop()),
+      ...(this.options.extensions ?? []).map((extension) => extension.stop?.(this)),
+      this.#invoker?.drain(timeoutMs),
+    ]);
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      draining.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!drained) this.#logs.emit('warning', 'system', `Shutdown did not finish within ${timeoutMs} ms; ${this.#invoker.stats.inFlight} invocations were still running.`);
     if (this.#registry) {
       try {
         await this.runAppHooks('appTerminate', {});

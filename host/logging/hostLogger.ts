@@ -73,7 +73,9 @@ export function createHostLogger(options: HostLoggerOptions): HostLogger {
   const destination = options.destination ?? process.stdout;
   const json =
     options.format === 'json'
-      ? pino({ base: undefined, level: 'trace', messageKey: 'message' }, options.destination ?? pino.destination({ dest: 1, sync: false }))
+      ? pino(
+          { base: undefined, level: 'trace', messageKey: 'message', timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } },
+          options.destination ?? pino.destination({ dest: 1, sync: false }))
       : undefined;
 
   return {

@@ -133,10 +133,7 @@ export function startReceiver(broker: SqliteBroker, entityPath: string, options:
     pendingCompletions = [];
     let results: Array<unknown>;
     try {
-      results = broker.completeMany(
-        path,
-        batch.map((c) => c.token),
-      );
+      results = broker.completeMany(path, batch.map((c) => c.token));
     } catch (error) {
       for (const c of batch) c.reject(error);
       return;
@@ -152,7 +149,7 @@ export function startReceiver(broker: SqliteBroker, entityPath: string, options:
     const schedule = (): void => {
       const now = broker.now();
       if (now >= deadline) return;
-      // Renew at half the remaining lock time, like the Service Bus SDK's renewal loop.
+      // Renew at half the remaining lock time, so a timer delayed by a busy event loop still has margin.
       const delay = Math.max(0, Math.floor((message.lockedUntilUtc!.getTime() - now) / 2));
       timer = setTimeout(renew, delay);
       timer.unref();

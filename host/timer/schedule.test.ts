@@ -237,6 +237,13 @@ describe('time zones', () => {
     expect(schedule.timeZone).toBe(localTimeZone());
   });
 
+  it('accepts the common Windows zone IDs that WEBSITE_TIME_ZONE takes on Windows plans', () => {
+    expect((parseTimerSchedule('0 0 9 * * *', { timeZone: 'W. Europe Standard Time' }) as CronTimerSchedule).timeZone).toBe('Europe/Berlin');
+    const eastern = parseTimerSchedule('0 0 9 * * *', { timeZone: 'Eastern Standard Time' });
+    expect(eastern.getNextOccurrence(new Date('2026-07-01T00:00:00Z')).toISOString()).toBe('2026-07-01T13:00:00.000Z');
+    expect(() => parseTimerSchedule('0 0 9 * * *', { timeZone: 'Mid-Atlantic Dreaming Time' })).toThrow(/'Mid-Atlantic Dreaming Time'/);
+  });
+
   it('reads WEBSITE_TIME_ZONE before TZ', () => {
     expect(timerTimeZoneFromSettings({ WEBSITE_TIME_ZONE: 'Europe/Berlin', TZ: 'UTC' })).toBe('Europe/Berlin');
     expect(timerTimeZoneFromSettings({ TZ: 'America/New_York' })).toBe('America/New_York');

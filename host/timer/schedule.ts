@@ -28,7 +28,10 @@ export interface TimerSchedule {
 
 /** Options for {@link parseTimerSchedule}. */
 export interface TimerScheduleOptions {
-  /** IANA zone the schedule runs in (from WEBSITE_TIME_ZONE or TZ); default: the process's local zone. */
+  /**
+   * IANA zone the schedule runs in (from WEBSITE_TIME_ZONE or TZ); the common Windows IDs are mapped too.
+   * Default: the process's local zone.
+   */
   timeZone?: string;
 }
 

@@ -38,13 +38,68 @@ export function localTimeZone(): string {
 }
 
 /**
- * Returns the zone if `Intl` knows it, else throws a {@link TimerScheduleError} naming it. Called once per schedule,
- * so a typo in WEBSITE_TIME_ZONE fails at startup instead of at the first occurrence.
+ * Windows time zone IDs, which WEBSITE_TIME_ZONE takes on Windows plans, mapped to their IANA zone (CLDR
+ * windowsZones, territory "001"). Only the common ones: anything else must be given as an IANA name.
+ */
+const WINDOWS_TIME_ZONES: Readonly<Record<string, string>> = {
+  'UTC': 'UTC',
+  'GMT Standard Time': 'Europe/London',
+  'Greenwich Standard Time': 'Atlantic/Reykjavik',
+  'W. Europe Standard Time': 'Europe/Berlin',
+  'Central Europe Standard Time': 'Europe/Budapest',
+  'Romance Standard Time': 'Europe/Paris',
+  'Central European Standard Time': 'Europe/Warsaw',
+  'E. Europe Standard Time': 'Europe/Chisinau',
+  'FLE Standard Time': 'Europe/Kiev',
+  'GTB Standard Time': 'Europe/Bucharest',
+  'Russian Standard Time': 'Europe/Moscow',
+  'Turkey Standard Time': 'Europe/Istanbul',
+  'Israel Standard Time': 'Asia/Jerusalem',
+  'Egypt Standard Time': 'Africa/Cairo',
+  'South Africa Standard Time': 'Africa/Johannesburg',
+  'W. Central Africa Standard Time': 'Africa/Lagos',
+  'Arab Standard Time': 'Asia/Riyadh',
+  'Arabian Standard Time': 'Asia/Dubai',
+  'Pakistan Standard Time': 'Asia/Karachi',
+  'India Standard Time': 'Asia/Kolkata',
+  'Nepal Standard Time': 'Asia/Kathmandu',
+  'SE Asia Standard Time': 'Asia/Bangkok',
+  'China Standard Time': 'Asia/Shanghai',
+  'Singapore Standard Time': 'Asia/Singapore',
+  'Taipei Standard Time': 'Asia/Taipei',
+  'Tokyo Standard Time': 'Asia/Tokyo',
+  'Korea Standard Time': 'Asia/Seoul',
+  'W. Australia Standard Time': 'Australia/Perth',
+  'Cen. Australia Standard Time': 'Australia/Adelaide',
+  'E. Australia Standard Time': 'Australia/Brisbane',
+  'AUS Eastern Standard Time': 'Australia/Sydney',
+  'New Zealand Standard Time': 'Pacific/Auckland',
+  'Hawaiian Standard Time': 'Pacific/Honolulu',
+  'Alaskan Standard Time': 'America/Anchorage',
+  'Pacific Standard Time': 'America/Los_Angeles',
+  'US Mountain Standard Time': 'America/Phoenix',
+  'Mountain Standard Time': 'America/Denver',
+  'Central Standard Time': 'America/Chicago',
+  'Central Standard Time (Mexico)': 'America/Mexico_City',
+  'Canada Central Standard Time': 'America/Regina',
+  'Eastern Standard Time': 'America/New_York',
+  'SA Pacific Standard Time': 'America/Bogota',
+  'Atlantic Standard Time': 'America/Halifax',
+  'Newfoundland Standard Time': 'America/St_Johns',
+  'E. South America Standard Time': 'America/Sao_Paulo',
+  'Argentina Standard Time': 'America/Buenos_Aires',
+};
+
+/**
+ * Returns the IANA zone to use: the name itself if `Intl` knows it, the mapped zone for a common Windows ID
+ * ("W. Europe Standard Time"), else throws a {@link TimerScheduleError} naming it. Called once per schedule, so a
+ * typo in WEBSITE_TIME_ZONE fails at startup instead of at the first occurrence.
  */
 export function assertTimeZone(timeZone: string): string {
+  const zone = WINDOWS_TIME_ZONES[timeZone] ?? timeZone;
   try {
-    formatterFor(timeZone);
-    return timeZone;
+    formatterFor(zone);
+    return zone;
   } catch {
     throw new TimerScheduleError(
       `The time zone '${timeZone}' (from WEBSITE_TIME_ZONE or TZ) is not a time zone known to this Node.js runtime; use an IANA name such as 'Europe/Berlin' or 'UTC'.`,

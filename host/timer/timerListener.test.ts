@@ -375,6 +375,34 @@ describe('TimerListener runs', () => {
     await listener.stop();
   });
 
+  it('parks a timer whose next occurrence cannot be computed instead of re-firing at once', async () => {
+    const real = parseTimerSchedule('0 0 * * * *', { timeZone: 'UTC' });
+    let computations = 0;
+    const flaky: TimerSchedule = {
+      expression: 'flaky',
+      kind: 'cron',
+      adjustForDst: true,
+      timeZone: 'UTC',
+      isSubMinute: () => false,
+      getNextOccurrence: (after) => {
+        computations++;
+        if (computations > 6) throw new Error('calendar exploded'); // start + the 5 logged occurrences pass
+        return real.getNextOccurrence(after);
+      },
+    };
+    const h = harness('unused', { schedule: flaky });
+    await h.listener.start();
+    await h.clock.advanceTo('2026-01-01T15:00:00Z');
+    expect(h.calls).toHaveLength(1);
+    expect(h.clock.pending).toBe(0);
+    expect(h.logs.some(([level, message]) => level === 'error' && /could not be computed.*calendar exploded/.test(message))).toBe(true);
+    await h.listener.stop();
+  });
+
+  it('rejects an unknown time zone when it is created', () => {
+    expect(() => harness('0 0 * * * *', { timeZone: 'Atlantis/Capital' })).toThrow(/'Atlantis\/Capital'/);
+  });
+
   it('logs a failed run without a retry policy and goes on', async () => {
     const h = harness('0 0 * * * *', { behaviour: () => Promise.reject(new Error('boom')) });
     await h.listener.start();

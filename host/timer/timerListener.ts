@@ -1,6 +1,7 @@
-import { isNever, type TimerSchedule } from './schedule.js';
+import { isNever, NEVER, type TimerSchedule } from './schedule.js';
 import { reconcileScheduleStatus, type ScheduleMonitorStore, type ScheduleStatus } from './scheduleMonitor.js';
 import { buildTimerInfoPayload, dotNetMinDate, formatDotNetDateTime, type TimerInfoPayload } from './timerInfo.js';
+import { assertTimeZone } from './timeZone.js';
 
 /**
  * The function-level `retry` policy. In v4 the host honours it only for Timer, Event Hubs, Cosmos DB and Kafka
@@ -140,7 +141,9 @@ export class TimerListener {
     if (options.retry) validateRetryPolicy(options.name, options.retry);
     this.clock = options.clock ?? systemTimerClock;
     this.random = options.random ?? Math.random;
-    this.timeZone = options.timeZone ?? options.schedule.timeZone;
+    // Validated here so that formatting a TimerInfo can never fail later, in the middle of a run.
+    const zone = options.timeZone ?? options.schedule.timeZone;
+    this.timeZone = zone === undefined ? undefined : assertTimeZone(zone);
   }
 
   /** The occurrence the listener is waiting for (undefined before start and after stop). */
@@ -291,7 +294,11 @@ export class TimerListener {
       this.log('error', `Error during the scheduled run of timer '${this.options.name}': ${describeError(error)}`);
     } finally {
       // Re-armed from the status the run just wrote: an occurrence that passed meanwhile fires at once.
-      this.armNext();
+      try {
+        this.armNext();
+      } catch (error) {
+        this.log('error', `Timer '${this.options.name}' could not be re-armed and will not fire again: ${describeError(error)}`);
+      }
     }
   }
 
@@ -305,12 +312,16 @@ export class TimerListener {
       // A timer that fires slightly before its occurrence is booked at the occurrence; otherwise Next could be
       // computed as the same occurrence again, and a restart would then run it twice.
       let adjusted = invocationTime;
-      
-      this.status = {
-        last: adjusted,
-        next: schedule.getNextOccurrence(adjusted),
-        lastUpdated: new Date(adjusted.getTime()),
-      };
+      if (reason === 'schedule' && this.status.next.getTime() > invocationTime.getTime()) adjusted = new Date(this.status.next.getTime());
+      let next: Date;
+      try {
+        next = schedule.getNextOccurrence(adjusted);
+      } catch (error) {
+        // Keeping the old Next would re-fire at once, forever; park the timer instead.
+        this.log('error', `The next occurrence of timer '${this.options.name}' could not be computed; it will not fire again: ${describeError(error)}`);
+        next = new Date(NEVER.getTime());
+      }
+      this.status = { last: adjusted, next, lastUpdated: new Date(adjusted.getTime()) };
       if (this.useMonitor) await this.persist(this.status);
     });
   }
