@@ -54,6 +54,7 @@ async function measure(server, concurrency, client, durationMs) {
     serverCpuUsPerReq: (serverCpu.cpuMs * 1000) / Math.max(1, result.ok),
     serverCpuShare: serverCpu.cpuShare,
     serverElu: serverCpu.elu,
+    serverTotalRequests: serverCpu.totalRequests,
     generatorCpuShare: result.generatorCpuMs / result.durationMs,
   };
 }
@@ -80,17 +81,19 @@ async function main() {
   );
   console.log(`Per concurrency: ${opts.warmupMs} ms warm-up per server, then ${opts.rounds} alternating rounds of ${opts.durationMs} ms; median round shown.\n`);
 
-  let profDir;
-  const hostExecArgv = [];
-  if (opts.cpuProf) {
-    profDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aiq-bench-prof-'));
-    hostExecArgv.push('--cpu-prof', '--cpu-prof-dir', profDir);
-  }
+  // --cpu-prof profiles both servers (each over its whole lifetime), so their profiles can be compared.
+  const profDirs = {};
+  const profArgs = (kind) => {
+    if (!opts.cpuProf) return [];
+    profDirs[kind] = fs.mkdtempSync(path.join(os.tmpdir(), `aiq-bench-prof-${kind}-`));
+    return ['--cpu-prof', '--cpu-prof-dir', profDirs[kind]];
+  };
   const pinCpu = opts.pin ? 1 : undefined;
-  const bare = await startServer('bare', { pinCpu });
-  const host = await startServer('host', { pinCpu, appDir: common.BENCH_APP, execArgv: hostExecArgv });
+  const bare = await startServer('bare', { pinCpu, execArgv: profArgs('bare') });
+  const host = await startServer('host', { pinCpu, appDir: common.BENCH_APP, execArgv: profArgs('host') });
 
   const results = [];
+  const served = {};
   try {
     const clients = [{ client: opts.client, levels: opts.concurrency }];
     if (opts.agentCheck && opts.client !== 'agent') clients.push({ client: 'agent', levels: [opts.concurrency[0]] });
@@ -99,7 +102,11 @@ async function main() {
         for (const server of [bare, host]) await measure(server, concurrency, client, opts.warmupMs);
         const rounds = { bare: [], host: [] };
         for (let r = 0; r < opts.rounds; r++) {
-          for (const server of [bare, host]) rounds[server.kind].push(await measure(server, concurrency, client, opts.durationMs));
+          for (const server of [bare, host]) {
+            const m = await measure(server, concurrency, client, opts.durationMs);
+            rounds[server.kind].push(m);
+            served[server.kind] = m.serverTotalRequests;
+          }
         }
         const row = { client, concurrency, bare: pickMedian(rounds.bare), host: pickMedian(rounds.host) };
         row.ratio = row.host.rps / row.bare.rps;
@@ -113,7 +120,7 @@ async function main() {
     if (stopped.logBytes !== undefined) console.log(`Host log written during the run: ${stopped.logBytes} bytes.`);
   }
 
-  const rows = [['client', 'conc', 'server', 'req/s (median)', 'rounds req/s', 'p50 ms', 'p99 ms', 'max ms', 'server CPU µs/req', 'server CPU', 'generator CPU', 'errors']];
+  const rows = [['client', 'conc', 'server', 'req/s (median)', 'rounds req/s', 'p50 ms', 'p99 ms', 'max ms', 'server CPU µs/req', 'server CPU', 'server loop busy', 'generator CPU', 'errors']];
   for (const r of results) {
     for (const kind of ['bare', 'host']) {
       const m = r[kind];
@@ -128,6 +135,7 @@ async function main() {
         common.fmtMs(m.max),
         m.serverCpuUsPerReq.toFixed(1),
         common.fmtPct(m.serverCpuShare),
+        common.fmtPct(m.serverElu),
         common.fmtPct(m.generatorCpuShare),
         String(m.errors) + (m.firstError ? ` (${m.firstError})` : ''),
       ]);
@@ -150,22 +158,26 @@ async function main() {
   }
   common.printTable(ratioRows, { rightAlignFrom: 2 });
   console.log(
+    '  "server CPU" is process CPU time / wall time (all threads: > 100 % means GC or libuv threads on the other core);\n' +
+      '  "server loop busy" is the main thread\'s event-loop utilization (100 % = saturated); "generator CPU" likewise\n' +
+      '  for this process: near 100 % means the generator, not the server, limited the rate.',
+  );
+  console.log(
     '  "CPU/req bare/host" is the efficiency figure that does not depend on the generator: the bare server\'s CPU\n' +
       '  time per request divided by the host\'s (100 % = as cheap as bare node:http).',
   );
 
-  let profile;
-  if (profDir) {
-    const files = fs.readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
-    if (files.length) {
-      const file = path.join(profDir, files[0]);
-      profile = summarizeProfile(JSON.parse(fs.readFileSync(file, 'utf8')), { root: common.REPO_ROOT });
-      console.log(`\nHost CPU profile (node --cpu-prof, whole host process lifetime): ${file}`);
-      printProfileSummary(profile);
-    }
+  const profiles = {};
+  for (const [kind, dir] of Object.entries(profDirs)) {
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+    if (!files.length) continue;
+    const file = path.join(dir, files[0]);
+    profiles[kind] = summarizeProfile(JSON.parse(fs.readFileSync(file, 'utf8')), { root: common.REPO_ROOT });
+    console.log(`\n${kind} server CPU profile (node --cpu-prof, whole process lifetime incl. start-up and idle rounds): ${file}`);
+    printProfileSummary(profiles[kind], { requests: served[kind] });
   }
 
-  common.writeJson(opts.json, { machine: facts, options: opts, results, targetRatio: TARGET_RATIO, profile });
+  common.writeJson(opts.json, { machine: facts, options: opts, results, targetRatio: TARGET_RATIO, profiles });
 }
 
 main().catch((error) => {

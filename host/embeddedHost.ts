@@ -34,6 +34,7 @@ import { serviceBusOutputProvider, serviceBusTriggerProvider, type ServiceBusTri
 import { buildServiceBusTriggerInput } from './servicebus/serviceBusTrigger.js';
 import { FileScheduleMonitorStore } from './timer/scheduleMonitor.js';
 import type { TimerListener } from './timer/timerListener.js';
+import { timerTimeZoneFromSettings } from './timer/timeZone.js';
 import { createTimerListener, timerTriggerProvider } from './timer/timerTriggerProvider.js';
 
 export const EMBEDDED_HOST_VERSION = '4.1037.0-embedded';
@@ -126,6 +127,7 @@ export class EmbeddedHost {
   #timers = new Map<string, TimerListener>();
   #receivers: Array<{ stop(): Promise<void> }> = [];
   #eventGridSubscriptions: EventGridSubscription[] = [];
+  #timeZone: string | undefined;
   #appHookData: HookData = {};
   #appLevelHookData: HookData = {};
   #errors: string[] = [];
@@ -173,6 +175,7 @@ export class EmbeddedHost {
     this.env['FUNCTIONS_WORKER_RUNTIME'] ||= 'node';
     this.#settings = new HostSettings(this.env);
     this.#hostOptions = readHostJson(this.appDir, this.env, os.availableParallelism());
+    this.#timeZone = timerTimeZoneFromSettings(this.env);
     this.#logger = createHostLogger({
       levels: logLevels(this.#hostOptions),
       format: this.options.logFormat ?? 'pretty',
@@ -317,7 +320,7 @@ export class EmbeddedHost {
     const extensions = this.options.extensions ?? [];
     const triggers: TriggerProvider[] = [
       httpTriggerProvider,
-      timerTriggerProvider(this.#settings),
+      timerTriggerProvider(this.#settings, this.#timeZone),
       serviceBusTriggerProvider(this.#settings, this.#broker),
       {
         type: 'eventgridtrigger',
@@ -421,18 +424,28 @@ export class EmbeddedHost {
   }
 
   private startListeners(): void {
-    const timeZone = this.#settings.get('WEBSITE_TIME_ZONE') ?? this.#settings.get('TZ');
+    const timeZone = this.#timeZone;
     const monitor = new FileScheduleMonitorStore(path.join(this.#stateDir, 'timers'));
     for (const indexed of this.#indexed) {
       if (indexed.disabled) continue;
       if (indexed.triggerType === 'timertrigger') {
-        const listener = createTimerListener(indexed, {
-          monitor,
-          ...(timeZone ? { timeZone } : {}),
-          execute: (input) => this.execute(indexed, input),
-          inputData: (data) => this.inputData(indexed, data),
-          log: (level, message) => this.#logs.emit(level, 'system', message, { functionName: indexed.fn.name }),
-        });
+        let listener: TimerListener;
+        try {
+          listener = createTimerListener(indexed, {
+            monitor,
+            ...(timeZone ? { timeZone } : {}),
+            execute: (input) => this.execute(indexed, input),
+            inputData: (data) => this.inputData(indexed, data),
+            log: (level, message) => this.#logs.emit(level, 'system', message, { functionName: indexed.fn.name }),
+          });
+        } catch (error) {
+          // An invalid retry policy is only found here; it disables the timer like any indexing error.
+          indexed.disabled = true;
+          indexed.error = `The function '${indexed.fn.name}' cannot run: ${(error as Error).message}`;
+          this.#errors.push(indexed.error);
+          this.#logs.emit('error', 'system', indexed.error);
+          continue;
+        }
         this.#timers.set(indexed.fn.name, listener);
         void listener.start();
       } else if (indexed.triggerType === 'servicebustrigger') {

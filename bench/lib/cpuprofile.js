@@ -1,6 +1,6 @@
 'use strict';
 // Summarizes a V8 .cpuprofile (node --cpu-prof): self time by function and by file/package, and inclusive time
-// of the host's own functions. Usable alone: node bench/lib/cpuprofile.js <file.cpuprofile> [top]
+// of the host's own functions. Usable alone: node bench/lib/cpuprofile.js <file.cpuprofile> [top] [requests]
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -76,6 +76,30 @@ function summarizeProfile(profile, { root, top = 25 } = {}) {
     stackKeys.set(key, count);
   };
   walk(rootNode.id);
+
+  // Share of samples whose stack passes through a file / owner at least once ("inclusive" per file), e.g. how
+  // much of the time is spent under @azure/functions or under undici's Request, whoever called them.
+  const inclFile = new Map();
+  const inclOwner = new Map();
+  const onPathFile = new Map();
+  const onPathOwner = new Map();
+  const walkFiles = (id) => {
+    const node = byId.get(id);
+    const { url, fn } = keyOf(node);
+    const file = url || fn;
+    const owner = ownerOf(url, fn);
+    onPathFile.set(file, (onPathFile.get(file) || 0) + 1);
+    onPathOwner.set(owner, (onPathOwner.get(owner) || 0) + 1);
+    const us = selfUs.get(id) || 0;
+    if (us) {
+      for (const [f, n] of onPathFile) if (n > 0) inclFile.set(f, (inclFile.get(f) || 0) + us);
+      for (const [o, n] of onPathOwner) if (n > 0) inclOwner.set(o, (inclOwner.get(o) || 0) + us);
+    }
+    for (const c of node.children || []) walkFiles(c);
+    onPathFile.set(file, onPathFile.get(file) - 1);
+    onPathOwner.set(owner, onPathOwner.get(owner) - 1);
+  };
+  walkFiles(rootNode.id);
   const idleUs = [...selfByFn].filter(([k]) => k.startsWith('(idle)')).reduce((s, [, v]) => s + v, 0);
   const sortDesc = (m) => [...m].sort((a, b) => b[1] - a[1]);
   const busyUs = totalUs - idleUs;
@@ -87,6 +111,14 @@ function summarizeProfile(profile, { root, top = 25 } = {}) {
     owners: sortDesc(selfByOwner).filter(([k]) => k !== '(idle)').map(([name, us]) => ({ name, ms: us / 1000, share: pct(us) })),
     files: sortDesc(selfByFile).filter(([k]) => k !== '(idle)').slice(0, top).map(([name, us]) => ({ name, ms: us / 1000, share: pct(us) })),
     selfTop: sortDesc(selfByFn).filter(([k]) => !k.startsWith('(idle)')).slice(0, top).map(([name, us]) => ({ name, ms: us / 1000, share: pct(us) })),
+    ownersInclusive: sortDesc(inclOwner)
+      .filter(([k]) => !k.startsWith('(') || k === '(native)')
+      .filter(([, us]) => us / busyUs >= 0.005)
+      .map(([name, us]) => ({ name, ms: us / 1000, share: pct(us) })),
+    filesInclusive: sortDesc(inclFile)
+      .filter(([k]) => !k.startsWith('(') && !k.includes('/cjs/loader') && k !== 'node:internal/main/run_main_module')
+      .slice(0, top)
+      .map(([name, us]) => ({ name, ms: us / 1000, share: pct(us) })),
     hostInclusive: sortDesc(inclusive)
       .filter(([k]) => k.includes(' dist/host/') || k.includes(' test/fixtures/'))
       .slice(0, top)
@@ -94,12 +126,19 @@ function summarizeProfile(profile, { root, top = 25 } = {}) {
   };
 }
 
-function printProfileSummary(s, out = console.log) {
-  const fmt = (rows) => rows.map((r) => `    ${(r.share * 100).toFixed(1).padStart(5)} %  ${r.ms.toFixed(0).padStart(7)} ms  ${r.name}`).join('\n');
-  out(`  sampled ${s.totalMs.toFixed(0)} ms, busy ${s.busyMs.toFixed(0)} ms (shares below are of busy time)`);
+/** @param requests when given, adds a µs-per-request column (the profile's time divided by requests served). */
+function printProfileSummary(s, { out = console.log, requests } = {}) {
+  const perReq = (ms) => (requests ? `${((ms * 1000) / requests).toFixed(1).padStart(7)} µs/req  ` : '');
+  const fmt = (rows) => rows.map((r) => `    ${(r.share * 100).toFixed(1).padStart(5)} %  ${r.ms.toFixed(0).padStart(7)} ms  ${perReq(r.ms)}${r.name}`).join('\n');
+  out(
+    `  sampled ${s.totalMs.toFixed(0)} ms, busy ${s.busyMs.toFixed(0)} ms${requests ? ` for ${requests} requests served (${perReq(s.busyMs).trim()} busy, start-up included)` : ''}` +
+      ' (shares below are of busy time)',
+  );
   out(`  Self time by owner:\n${fmt(s.owners)}`);
   out(`  Self time by file (top ${s.files.length}):\n${fmt(s.files)}`);
   out(`  Self time by function (top ${s.selfTop.length}):\n${fmt(s.selfTop)}`);
+  if (s.ownersInclusive) out(`  Time with an owner anywhere on the stack (inclusive; overlaps):\n${fmt(s.ownersInclusive)}`);
+  if (s.filesInclusive) out(`  Time with a file anywhere on the stack (inclusive; overlaps; top ${s.filesInclusive.length}):\n${fmt(s.filesInclusive)}`);
   out(`  Inclusive time of host/app functions (top ${s.hostInclusive.length}):\n${fmt(s.hostInclusive)}`);
 }
 
@@ -112,5 +151,7 @@ if (require.main === module) {
     process.exit(2);
   }
   const root = path.resolve(__dirname, '..', '..');
-  printProfileSummary(summarizeProfile(JSON.parse(fs.readFileSync(file, 'utf8')), { root, top: Number(top) || 25 }));
+  printProfileSummary(summarizeProfile(JSON.parse(fs.readFileSync(file, 'utf8')), { root, top: Number(top) || 25 }), {
+    requests: Number(process.argv[4]) || undefined,
+  });
 }

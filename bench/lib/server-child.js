@@ -2,6 +2,8 @@
 // A benchmark server in its own process, driven over the IPC channel by the parent (the load generator).
 //
 //   node bench/lib/server-child.js bare            a bare node:http server answering 'pong' (the baseline)
+//   node bench/lib/server-child.js floor           node:http plus the Fetch API objects the @azure/functions v4 HTTP
+//                                                  model builds per request (Request, URL query, Response, arrayBuffer)
 //   node bench/lib/server-child.js host <appDir>   the embedded host running <appDir> (EmbeddedHost API)
 //
 // Messages: child -> parent {type:'ready', port, ...}; parent -> child {type:'stats'} (reply: CPU time, event
@@ -21,8 +23,10 @@ function send(message) {
 }
 
 async function startBare() {
+  let requests = 0;
   // Same work as the host's ping function: answer 200 'pong' as text/plain, keep-alive as the host's server.
   const server = http.createServer({ keepAliveTimeout: 5_000, requestTimeout: 0 }, (request, response) => {
+    requests++;
     response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
     response.end('pong');
   });
@@ -33,6 +37,50 @@ async function startBare() {
   return {
     port: server.address().port,
     info: {},
+    requests: () => requests,
+    stop: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/**
+ * The per-request work the @azure/functions v4 HTTP model implies whatever host runs it: the library wraps the
+ * request in a Fetch API `Request` (HttpRequest), parses its query, builds a `Response` from the handler's result
+ * (HttpResponse) and reads it back with `arrayBuffer()` (toRpcHttp). No host, no invocation pipeline: a floor for
+ * the host's cost per request on this Node version.
+ */
+async function startFloor() {
+  let requests = 0;
+  const server = http.createServer({ keepAliveTimeout: 5_000, requestTimeout: 0 }, (request, response) => {
+    requests++;
+    (async () => {
+      const headers = {};
+      for (let i = 0; i < request.rawHeaders.length; i += 2) headers[request.rawHeaders[i].toLowerCase()] = request.rawHeaders[i + 1];
+      const url = `http://${request.headers.host}${request.url}`;
+      const req = new Request(url, { method: request.method, headers });
+      void new URL(req.url).searchParams;
+      const res = new Response('pong', {});
+      const outHeaders = {};
+      for (const [key, value] of res.headers.entries()) outHeaders[key] = value;
+      const body = Buffer.from(await res.arrayBuffer());
+      response.writeHead(res.status, { ...outHeaders, 'content-length': body.length });
+      response.end(body);
+    })().catch((error) => {
+      response.statusCode = 500;
+      response.end(String(error));
+    });
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  return {
+    port: server.address().port,
+    info: {},
+    requests: () => requests,
     stop: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
@@ -51,6 +99,8 @@ async function startHost() {
   return {
     port: Number(new URL(host.baseUrl).port),
     info: { stateDir, logFile, functions: host.functionTable().map((row) => row.name) },
+    // Invocations started (HTTP requests to functions plus queue-triggered runs).
+    requests: () => host.status().invocations.started,
     stop: async () => {
       await host.stop();
       await new Promise((resolve) => logDestination.end(resolve));
@@ -67,15 +117,16 @@ async function startHost() {
 }
 
 async function main() {
-  const server = kind === 'bare' ? await startBare() : kind === 'host' ? await startHost() : undefined;
-  if (!server) throw new Error(`Unknown server kind '${kind}' (expected bare or host)`);
+  const starters = { bare: startBare, floor: startFloor, host: startHost };
+  if (!starters[kind]) throw new Error(`Unknown server kind '${kind}' (expected ${Object.keys(starters).join(', ')})`);
+  const server = await starters[kind]();
   let eluMark = performance.eventLoopUtilization();
   process.on('message', async (message) => {
     if (message.type === 'stats') {
       const elu = performance.eventLoopUtilization(eluMark);
       eluMark = performance.eventLoopUtilization();
       const cpu = process.cpuUsage();
-      send({ type: 'stats', id: message.id, cpuUserUs: cpu.user, cpuSystemUs: cpu.system, elu: elu.utilization, rss: process.memoryUsage().rss });
+      send({ type: 'stats', id: message.id, requests: server.requests(), cpuUserUs: cpu.user, cpuSystemUs: cpu.system, elu: elu.utilization, rss: process.memoryUsage().rss });
     } else if (message.type === 'stop') {
       const result = (await server.stop()) || {};
       send({ type: 'stopped', ...result });

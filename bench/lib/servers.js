@@ -78,7 +78,7 @@ async function withServerCpu(server, fn) {
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const after = await server.stats();
   const cpuMs = (after.cpuUserUs - before.cpuUserUs + after.cpuSystemUs - before.cpuSystemUs) / 1000;
-  return { result, server: { cpuMs, cpuShare: cpuMs / wallMs, elu: after.elu, rss: after.rss } };
+  return { result, server: { cpuMs, cpuShare: cpuMs / wallMs, elu: after.elu, rss: after.rss, requests: after.requests - before.requests, totalRequests: after.requests } };
 }
 
 module.exports = { startServer, withServerCpu };

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HostConfigError } from './configError.js';
 import { parseJsonWithComments } from './jsonc.js';
-import { parseTimeSpan } from './timeSpan.js';
+import { parseDotNetTimeSpan } from './timeSpan.js';
 
 const FILE_NAME = 'host.json';
 const OVERRIDE_PREFIX = 'azurefunctionsjobhost__';
@@ -109,9 +109,9 @@ class OptionReader {
     const value = getPath(this.document, dottedPath);
     if (value === undefined) return fallbackMs;
     if (value === -1 || value === '-1') return undefined;
-    const ms = typeof value === 'string' ? parseTimeSpan(value) : undefined;
-    if (ms === undefined || ms <= 0) this.fail(dottedPath, 'a TimeSpan such as "00:05:00", or "-1"', value);
-    return ms;
+    const parsed = typeof value === 'string' ? parseDotNetTimeSpan(value) : undefined;
+    if (!parsed || !('ms' in parsed)) this.fail(dottedPath, 'a TimeSpan such as "00:05:00", or "-1"', value);
+    return parsed.ms;
   }
 
   stringList(dottedPath: string): string[] | undefined {

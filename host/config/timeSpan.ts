@@ -1,19 +1,44 @@
-const TIME_SPAN = /^(-)?(?:(\d+)\.)?(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,7}))?)?$/;
+/**
+ * .NET TimeSpan text, as the Functions host parses it: timer schedules (`ConstantSchedule`) and host.json
+ * durations (`functionTimeout`, `maxAutoLockRenewalDuration`).
+ */
+
+function fractionMs(text: string | undefined): number {
+  return text ? Math.round(Number(`0.${text}`) * 1000) : 0;
+}
+
+function toMs(days: number, hours: number, minutes: number, seconds: number, fraction: number): number | undefined {
+  if (hours > 23 || minutes > 59 || seconds > 59) return undefined;
+  return (((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000 + fraction;
+}
 
 /**
- * Parses a .NET `TimeSpan` in its constant format (`[-][d.]hh:mm[:ss[.fffffff]]`), as used by host.json
- * (`functionTimeout`, `maxAutoLockRenewalDuration`, ...). Returns milliseconds, or undefined when the text is not
- * a TimeSpan. Hours must be below 24, minutes and seconds below 60, as .NET requires.
+ * `TimeSpan.TryParse` as the host calls it for timer schedules and host.json durations (general formats, invariant and culture `g` patterns):
+ * `d`, `h:m`, `h:m:s`, `d.h:m`, `h:m:s.f`, `d.h:m:s`, `d:h:m:s`, `d.h:m:s.f`, `d:h:m:s.f`. A three-part value whose
+ * hours overflow is read as `d:h:m`, as .NET does ("25:00:00" is 25 days). Returns milliseconds, or a reason.
  */
-export function parseTimeSpan(text: string): number | undefined {
-  const match = TIME_SPAN.exec(text.trim());
-  if (!match) return undefined;
-  const [, negative, days, hours, minutes, seconds, fraction] = match;
-  const h = Number(hours);
-  const m = Number(minutes);
-  const s = Number(seconds ?? 0);
-  if (h > 23 || m > 59 || s > 59) return undefined;
-  const fractionMs = fraction ? Number(`0.${fraction}`) * 1000 : 0;
-  const total = ((Number(days ?? 0) * 24 + h) * 60 + m) * 60_000 + s * 1000 + fractionMs;
-  return negative ? -total : total;
+export function parseDotNetTimeSpan(text: string): { ms: number } | { reason: string } {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('-')) return { reason: 'a TimeSpan cannot be negative here.' };
+  const n = (s: string | undefined) => Number(s ?? 0);
+  let ms: number | undefined;
+  let match: RegExpExecArray | null;
+  if ((match = /^(\d+)$/.exec(trimmed))) {
+    ms = n(match[1]) * 86_400_000;
+  } else if ((match = /^(\d+):(\d+)$/.exec(trimmed))) {
+    ms = toMs(0, n(match[1]), n(match[2]), 0, 0);
+  } else if ((match = /^(\d+):(\d+):(\d+)$/.exec(trimmed))) {
+    ms = toMs(0, n(match[1]), n(match[2]), n(match[3]), 0) ?? toMs(n(match[1]), n(match[2]), n(match[3]), 0, 0);
+  } else if ((match = /^(\d+)\.(\d+):(\d+)$/.exec(trimmed))) {
+    ms = toMs(n(match[1]), n(match[2]), n(match[3]), 0, 0);
+  } else if ((match = /^(\d+):(\d+):(\d+)\.(\d{1,7})$/.exec(trimmed))) {
+    ms = toMs(0, n(match[1]), n(match[2]), n(match[3]), fractionMs(match[4]));
+  } else if ((match = /^(\d+)[.:](\d+):(\d+):(\d+)(?:\.(\d{1,7}))?$/.exec(trimmed))) {
+    ms = toMs(n(match[1]), n(match[2]), n(match[3]), n(match[4]), fractionMs(match[5]));
+  } else {
+    return { reason: "it is not a TimeSpan ('hh:mm:ss' or 'd.hh:mm:ss')." };
+  }
+  if (ms === undefined) return { reason: 'a TimeSpan needs hours below 24 and minutes and seconds below 60.' };
+  if (ms <= 0) return { reason: 'a TimeSpan must be longer than zero.' };
+  return { ms };
 }

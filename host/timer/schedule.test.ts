@@ -4,11 +4,11 @@ import {
   CronTimerSchedule,
   isNever,
   NEVER,
-  parseDotNetTimeSpan,
   parseTimerSchedule,
   TimerScheduleError,
   type TimerSchedule,
 } from './schedule.js';
+import { parseDotNetTimeSpan } from '../config/timeSpan.js';
 import { formatDotNetDateTime } from './timerInfo.js';
 import { localTimeZone, resolveWallTime, timerTimeZoneFromSettings, utcFromFields } from './timeZone.js';
 

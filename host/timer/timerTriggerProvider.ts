@@ -34,13 +34,12 @@ function retryPolicy(options: RpcRetryOptions | undefined): TimerRetryPolicy | u
 }
 
 /** Resolves `%setting%` in the schedule and parses it (an invalid schedule is an indexing error). */
-export function timerTriggerProvider(settings: HostSettings): TriggerProvider<PreparedTimer> {
+export function timerTriggerProvider(settings: HostSettings, timeZone: string | undefined): TriggerProvider<PreparedTimer> {
   return {
     type: 'timertrigger',
     prepare(fn: RegisteredFunction, trigger: BindingDefinition): PreparedTimer {
       const expression = trigger['schedule'];
       if (typeof expression !== 'string' || expression.trim() === '') throw new IndexingError(`binding '${trigger.name}' has no 'schedule'.`);
-      const timeZone = settings.get('WEBSITE_TIME_ZONE') ?? settings.get('TZ');
       let schedule: TimerSchedule;
       try {
         schedule = parseTimerSchedule(settings.resolveWholeString(expression), timeZone ? { timeZone } : {});
