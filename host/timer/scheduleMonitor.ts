@@ -2,7 +2,7 @@ import { randomUUID, createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { TimerSchedule } from './schedule.js';
-import { DOTNET_DEFAULT_THRESHOLD_MS, dotNetMinDate } from './timerInfo.js';
+import { DOTNET_DEFAULT_THRESHOLD_MS, dotNetMinDate } from './dotNetDates.js';
 
 /**
  * The persisted state of one timer (`ScheduleStatus`): the occurrence that last ran, the one expected next, and the
