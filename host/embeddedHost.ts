@@ -20,12 +20,14 @@ import { normalizeEvents } from './eventgrid/eventGridEvents.js';
 import { eventGridDeliveryQueue, eventGridOutputProvider } from './eventgrid/eventGridOutput.js';
 import { EVENT_GRID_SUBSCRIPTIONS_SETTING, type EventGridSubscription, loadEventGridSubscriptions } from './eventgrid/eventGridSubscriptions.js';
 import { CorsPolicy } from './http/cors.js';
-import { HttpFrontDoor, type SystemRoute } from './http/httpServer.js';
+import type { ExtensionHost, HostExtension } from './extensions.js';
+import { DurableExtension } from './durable/durableExtension.js';
+import { HttpFrontDoor } from './http/httpServer.js';
 import { httpTriggerProvider } from './http/httpTriggerProvider.js';
 import { KeyAuthorizer, loadHostKeys } from './http/keys.js';
 import { RequestLimiter } from './http/requestLimiter.js';
 import { RouteIndexError, RouteTable } from './http/routeTable.js';
-import { type IndexedFunction, indexFunction, type InputBindingProvider, type TriggerProvider } from './indexing/functionIndex.js';
+import { type IndexedFunction, indexFunction, type TriggerProvider } from './indexing/functionIndex.js';
 import { createHostLogger, type HostLogger, type HostLogLevel, parseLogLevel } from './logging/hostLogger.js';
 import { type BrokeredMessage, SqliteBroker } from './servicebus/broker.js';
 import { applyServiceBusConfig, SERVICE_BUS_CONFIG_SETTING } from './servicebus/emulatorConfig.js';
@@ -65,18 +67,6 @@ export interface EmbeddedHostOptions {
   extensions?: readonly HostExtension[];
 }
 
-/** What an extension adds to the host (bindings and `/runtime/...` endpoints), given the running host. */
-export interface HostExtension {
-  readonly name: string;
-  triggers?(host: EmbeddedHost): readonly TriggerProvider[];
-  inputs?(host: EmbeddedHost): readonly InputBindingProvider[];
-  outputs?(host: EmbeddedHost): readonly OutputBindingProvider[];
-  routes?(host: EmbeddedHost): readonly SystemRoute[];
-  /** Called once the HTTP server listens and the functions are indexed. */
-  start?(host: EmbeddedHost): Promise<void>;
-  stop?(host: EmbeddedHost): Promise<void>;
-}
-
 export interface FunctionTableRow {
   name: string;
   trigger: string;
@@ -105,7 +95,7 @@ function logLevels(hostOptions: HostOptions): Record<string, HostLogLevel> {
  * The embedded Azure Functions host: runs an unchanged `@azure/functions` v4 app in this process the way the
  * Functions host and Node worker do together (see docs/embedded-host.md). One host per process.
  */
-export class EmbeddedHost {
+export class EmbeddedHost implements ExtensionHost {
   readonly id = randomUUID().replace(/-/g, '').slice(0, 32);
   readonly appDir: string;
   readonly env: NodeJS.ProcessEnv;
@@ -128,6 +118,11 @@ export class EmbeddedHost {
   #receivers: Array<{ stop(): Promise<void> }> = [];
   #eventGridSubscriptions: EventGridSubscription[] = [];
   #timeZone: string | undefined;
+  #authEnforced = false;
+  #authorizer!: KeyAuthorizer;
+  readonly #extensions: readonly HostExtension[];
+  /** Durable Functions support, built in. */
+  readonly durable = new DurableExtension();
   #appHookData: HookData = {};
   #appLevelHookData: HookData = {};
   #errors: string[] = [];
@@ -135,6 +130,21 @@ export class EmbeddedHost {
   constructor(private readonly options: EmbeddedHostOptions) {
     this.appDir = path.resolve(options.appDir);
     this.env = options.env ?? process.env;
+    this.#extensions = [this.durable, ...(options.extensions ?? [])];
+  }
+
+  /** Whether function/system keys are checked (off in Development, as Core Tools). */
+  get authEnforced(): boolean {
+    return this.#authEnforced;
+  }
+
+  get authorizer(): KeyAuthorizer {
+    return this.#authorizer;
+  }
+
+  /** Processors available to this process (the extensions' concurrency defaults scale with it). */
+  get cpuCount(): number {
+    return os.availableParallelism();
   }
 
   get baseUrl(): string {
@@ -219,7 +229,7 @@ export class EmbeddedHost {
 
     this.index();
     await this.listen();
-    for (const extension of this.options.extensions ?? []) await extension.start?.(this);
+    for (const extension of this.#extensions) await extension.start?.(this);
     this.startListeners();
     this.#state = 'Running';
     this.#logs.emit('information', 'system', `Host started (${this.#indexed.length} functions) at ${this.#baseUrl}`);
@@ -236,7 +246,7 @@ export class EmbeddedHost {
       this.#frontDoor?.close(),
       ...[...this.#timers.values()].map((timer) => timer.stop()),
       ...this.#receivers.map((receiver) => receiver.stop()),
-      ...(this.options.extensions ?? []).map((extension) => extension.stop?.(this)),
+      ...this.#extensions.map((extension) => extension.stop?.(this)),
       this.#invoker?.drain(timeoutMs),
     ]);
     let timer: NodeJS.Timeout | undefined;
@@ -317,7 +327,7 @@ export class EmbeddedHost {
   }
 
   private index(): void {
-    const extensions = this.options.extensions ?? [];
+    const extensions = this.#extensions;
     const triggers: TriggerProvider[] = [
       httpTriggerProvider,
       timerTriggerProvider(this.#settings, this.#timeZone),
@@ -378,9 +388,11 @@ export class EmbeddedHost {
     const { keys, keyFile, generated } = loadHostKeys(this.#settings, this.#stateDir);
     if (enforce && generated) this.#logs.emit('information', 'system', `Generated host keys in ${keyFile} (readable only by this user).`);
     const authorizer = new KeyAuthorizer(keys, this.#settings);
+    this.#authEnforced = enforce;
+    this.#authorizer = authorizer;
     const execute = (indexed: IndexedFunction, input: InvocationInput): Promise<RpcInvocationResponse> => this.execute(indexed, input);
     const findFunction = (name: string): IndexedFunction | undefined => this.#indexed.find((indexed) => indexed.fn.name.toLowerCase() === name.toLowerCase());
-    const extensions = this.options.extensions ?? [];
+    const extensions = this.#extensions;
     this.#frontDoor = new HttpFrontDoor({
       routes: this.#routes,
       authorizer,

@@ -7,14 +7,16 @@ const os = require('node:os');
 const path = require('node:path');
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
-const DIST_HOST = path.join(REPO_ROOT, 'dist', 'host');
+// AIQ_BENCH_DIST=<dir> benchmarks another build (e.g. a clean checkout compiled elsewhere while the tree is mid-edit):
+// the folder that holds host/ (default <repo>/dist). Its node_modules must resolve (e.g. a symlink to the repo's).
+const DIST_HOST = path.join(process.env.AIQ_BENCH_DIST ? path.resolve(process.env.AIQ_BENCH_DIST) : path.join(REPO_ROOT, 'dist'), 'host');
 const BENCH_APP = path.join(REPO_ROOT, 'test', 'fixtures', 'bench-app');
 
 /** Fails with a clear message when the TypeScript build is missing. */
 function requireBuild() {
   const marker = path.join(DIST_HOST, 'index.js');
   if (!fs.existsSync(marker)) {
-    process.stderr.write(`Missing ${path.relative(REPO_ROOT, marker)}: build first (npm run build).\n`);
+    process.stderr.write(`Missing ${marker}: build first (npm run build).\n`);
     process.exit(2);
   }
 }
@@ -41,6 +43,7 @@ function machineFacts() {
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     sqlite: sqliteVersion,
     tmpdir: os.tmpdir(),
+    hostBuild: DIST_HOST,
   };
 }
 
@@ -50,6 +53,7 @@ function printMachineFacts(facts = machineFacts()) {
       `${facts.cpuMHz ? ` @ ${facts.cpuMHz} MHz` : ''}, ${facts.totalMemGiB} GiB RAM`,
   );
   console.log(`         Node ${facts.node} (V8 ${facts.v8}), ${facts.platform}, SQLite ${facts.sqlite}, tmpdir ${facts.tmpdir}`);
+  console.log(`Host build: ${facts.hostBuild}`);
   return facts;
 }
 

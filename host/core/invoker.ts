@@ -24,6 +24,11 @@ export interface InvocationInput {
   traceContext?: RpcTraceContext;
   /** Logged with "Executing ..." like the real host (e.g. `This function was programmatically called`). */
   reason?: string;
+  /**
+   * Called with the programming model's invocation context once the function has run (before postInvocation
+   * hooks): host extensions inspect library state there (the durable task hub's replay cross-check).
+   */
+  inspectContext?: (invocationContext: unknown) => void;
 }
 
 /** The invocation exceeded host.json `functionTimeout`. */
@@ -164,6 +169,7 @@ export class Invoker {
     } catch (error) {
       post['error'] = error;
     }
+    input.inspectContext?.(context);
     coreContext.state = 'postInvocationHooks';
     try {
       await this.runHooks(this.registry.hooks.postInvocation, post);

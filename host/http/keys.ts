@@ -13,6 +13,9 @@ export interface HostKeys {
 
 export type AuthLevel = 'anonymous' | 'function' | 'admin' | 'system';
 
+/** The extensions' system keys the host keeps (webhooks of Event Grid and the Durable HTTP API). */
+export const SYSTEM_KEY_NAMES = ['eventgrid_extension', 'durabletask_extension'] as const;
+
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
@@ -49,9 +52,11 @@ export function loadHostKeys(settings: HostSettings, stateDir: string): { keys: 
     persisted.masterKey = newKey();
     generated = true;
   }
-  if (!systemKeys['eventgrid_extension']) {
-    systemKeys['eventgrid_extension'] = newKey();
-    generated = true;
+  for (const name of SYSTEM_KEY_NAMES) {
+    if (!systemKeys[name]) {
+      systemKeys[name] = newKey();
+      generated = true;
+    }
   }
   if (generated) {
     fs.mkdirSync(stateDir, { recursive: true });
@@ -97,5 +102,9 @@ export class KeyAuthorizer {
 
   get masterKey(): string {
     return this.keys.masterKey;
+  }
+
+  systemKey(name: (typeof SYSTEM_KEY_NAMES)[number]): string {
+    return this.keys.systemKeys[name] ?? this.keys.masterKey;
   }
 }
