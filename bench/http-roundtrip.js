@@ -203,7 +203,7 @@ async function main() {
     const files = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
     if (!files.length) continue;
     const file = path.join(dir, files[0]);
-    profiles[kind] = summarizeProfile(JSON.parse(fs.readFileSync(file, 'utf8')), { root: common.REPO_ROOT });
+    profiles[kind] = summarizeProfile(JSON.parse(fs.readFileSync(file, 'utf8')), { root: common.REPO_ROOT, distRoot: path.dirname(common.DIST_HOST) });
     console.log(`\n${kind} server CPU profile (node --cpu-prof, whole process lifetime incl. start-up and idle rounds): ${file}`);
     printProfileSummary(profiles[kind], { requests: served[kind] });
   }

@@ -16,7 +16,7 @@ const opts = common.parseArgs({ quick: false, json: '' });
 
 const QUICK_ARGS = {
   'http-roundtrip.js': ['--duration-ms', '1500', '--warmup-ms', '500', '--rounds', '1'],
-  'broker.js': ['--messages', '2000', '--latency-count', '300', '--host-count', '200', '--host-closed-count', '1000'],
+  'broker.js': ['--messages', '2000', '--repeats', '1', '--latency-count', '300', '--host-count', '200', '--host-closed-count', '1000'],
 };
 
 function run(script, jsonFile) {

@@ -5,9 +5,11 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-function shortUrl(url, root) {
+/** Repo-relative file name; a host build outside the repo (AIQ_BENCH_DIST) is shown as dist/... too. */
+function shortUrl(url, root, distRoot) {
   if (!url) return '';
   let u = url.startsWith('file://') ? decodeURIComponent(url.slice(7)) : url;
+  if (distRoot && u.startsWith(distRoot + path.sep)) return 'dist/' + u.slice(distRoot.length + 1);
   if (root && u.startsWith(root + path.sep)) u = u.slice(root.length + 1);
   return u;
 }
@@ -26,7 +28,7 @@ function ownerOf(url, functionName) {
   return url;
 }
 
-function summarizeProfile(profile, { root, top = 25 } = {}) {
+function summarizeProfile(profile, { root, distRoot, top = 25 } = {}) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map();
   let totalUs = 0;
@@ -37,7 +39,7 @@ function summarizeProfile(profile, { root, top = 25 } = {}) {
   }
   const keyOf = (node) => {
     const cf = node.callFrame;
-    const url = shortUrl(cf.url, root);
+    const url = shortUrl(cf.url, root, distRoot);
     return { key: `${cf.functionName || '(anonymous)'} ${url}${url ? ':' + (cf.lineNumber + 1) : ''}`, url, fn: cf.functionName || '(anonymous)' };
   };
   const selfByFn = new Map();
@@ -150,8 +152,8 @@ if (require.main === module) {
     console.error('usage: node bench/lib/cpuprofile.js <file.cpuprofile> [top]');
     process.exit(2);
   }
-  const root = path.resolve(__dirname, '..', '..');
-  printProfileSummary(summarizeProfile(JSON.parse(fs.readFileSync(file, 'utf8')), { root, top: Number(top) || 25 }), {
+  const { REPO_ROOT, DIST_HOST } = require('./common.js');
+  printProfileSummary(summarizeProfile(JSON.parse(fs.readFileSync(file, 'utf8')), { root: REPO_ROOT, distRoot: path.dirname(DIST_HOST), top: Number(top) || 25 }), {
     requests: Number(process.argv[4]) || undefined,
   });
 }

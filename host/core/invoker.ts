@@ -50,7 +50,8 @@ function formatTimeSpan(ms: number): string {
 }
 
 function newTraceParent(): string {
-  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+  const id = randomBytes(24).toString('hex');
+  return `00-${id.slice(0, 32)}-${id.slice(32)}-01`;
 }
 
 /**
@@ -76,11 +77,12 @@ export class Invoker {
     const started = performance.now();
     this.stats.started++;
     this.stats.inFlight++;
-    this.logs.emit('information', 'system', `Executing 'Functions.${fn.name}' (Reason='${input.reason ?? 'New trigger fired'}', Id=${invocationId})`, scope);
+    const logInvocations = this.logs.wants('information', scope);
+    if (logInvocations) this.logs.emit('information', 'system', `Executing 'Functions.${fn.name}' (Reason='${input.reason ?? 'New trigger fired'}', Id=${invocationId})`, scope);
     try {
       const response = await this.withTimeout(fn, this.run(fn, invocationId, input, scope));
       this.stats.succeeded++;
-      this.logs.emit('information', 'system', `Executed 'Functions.${fn.name}' (Succeeded, Id=${invocationId}, Duration=${Math.round(performance.now() - started)}ms)`, scope);
+      if (logInvocations) this.logs.emit('information', 'system', `Executed 'Functions.${fn.name}' (Succeeded, Id=${invocationId}, Duration=${Math.round(performance.now() - started)}ms)`, scope);
       return response;
     } catch (error) {
       this.stats.failed++;
@@ -151,33 +153,46 @@ export class Invoker {
     scope.hookData = hookData;
     scope.invocationContext = context;
 
-    const pre = createHookContext({ hookData, appHookData: this.appHookData, invocationContext: context }, { inputs, functionCallback: fn.callback });
-    coreContext.state = 'preInvocationHooks';
-    try {
-      await this.runHooks(this.registry.hooks.preInvocation, pre);
-    } finally {
-      delete coreContext.state;
+    // Hook contexts are only built when hooks exist: most invocations have none, and this is the hot path.
+    const { preInvocation, postInvocation } = this.registry.hooks;
+    let inputsToUse = inputs;
+    let callback = fn.callback;
+    if (preInvocation.length > 0) {
+      const pre = createHookContext({ hookData, appHookData: this.appHookData, invocationContext: context }, { inputs, functionCallback: fn.callback });
+      coreContext.state = 'preInvocationHooks';
+      try {
+        await this.runHooks(preInvocation, pre);
+      } finally {
+        delete coreContext.state;
+      }
+      inputsToUse = pre['inputs'] as unknown[];
+      callback = pre['functionCallback'] as RegisteredFunction['callback'];
     }
 
-    const post = createHookContext(
-      { hookData, appHookData: this.appHookData, invocationContext: context },
-      { inputs: pre['inputs'], result: null, error: null },
-    );
+    let result: unknown = null;
+    let error: unknown = null;
     coreContext.state = 'invocation';
     try {
-      post['result'] = await invocationModel.invokeFunction(context, pre['inputs'] as unknown[], pre['functionCallback'] as RegisteredFunction['callback']);
-    } catch (error) {
-      post['error'] = error;
+      result = await invocationModel.invokeFunction(context, inputsToUse, callback);
+    } catch (thrown) {
+      error = thrown;
     }
     input.inspectContext?.(context);
-    coreContext.state = 'postInvocationHooks';
-    try {
-      await this.runHooks(this.registry.hooks.postInvocation, post);
-    } finally {
+    if (postInvocation.length > 0) {
+      const post = createHookContext({ hookData, appHookData: this.appHookData, invocationContext: context }, { inputs: inputsToUse, result, error });
+      coreContext.state = 'postInvocationHooks';
+      try {
+        await this.runHooks(postInvocation, post);
+      } finally {
+        delete coreContext.state;
+      }
+      result = post['result'];
+      error = post['error'];
+    } else {
       delete coreContext.state;
     }
-    if (post['error'] !== null && post['error'] !== undefined) throw post['error'];
-    return invocationModel.getResponse(context, post['result']);
+    if (error !== null && error !== undefined) throw error;
+    return invocationModel.getResponse(context, result);
   }
 
   private async runHooks(hooks: readonly HookCallback[], context: Record<string, unknown>): Promise<void> {

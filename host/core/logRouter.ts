@@ -20,6 +20,11 @@ export class LogRouter {
     private readonly appHookData: HookData,
   ) {}
 
+  /** Whether a system log at `level` would go anywhere (a log hook, or the logger at its configured level). */
+  wants(level: RpcLogLevel, scope: LogScope = {}): boolean {
+    return this.logHooks.length > 0 || this.logger.isEnabled(level, scope.functionName ? `Function.${scope.functionName}` : 'Host.General');
+  }
+
   emit(level: RpcLogLevel, category: RpcLogCategory, message: string, scope: LogScope = {}): void {
     let finalLevel = level;
     let finalMessage = message;

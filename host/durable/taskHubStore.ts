@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { startWalCheckpointer } from '../storage/walCheckpointer.js';
 import type { InstanceQuery, InstanceRecord, RuntimeStatus } from './taskHubClient.js';
 
 /** One message addressed to an instance: a history event waiting to be delivered in an episode. */
@@ -135,6 +136,7 @@ const TERMINAL_SQL = "('Completed','Failed','Terminated','Canceled')";
 export class TaskHubStore {
   readonly db: Database.Database;
   readonly #statements;
+  readonly #checkpointer: { stop(): void };
 
   private constructor(file: string, synchronous: 'FULL' | 'NORMAL') {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -142,6 +144,7 @@ export class TaskHubStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${synchronous}`);
     this.db.pragma('busy_timeout = 5000');
+    this.#checkpointer = startWalCheckpointer(this.db);
     this.migrate();
     const db = this.db;
     this.#statements = {
@@ -413,6 +416,7 @@ export class TaskHubStore {
   }
 
   close(): void {
+    this.#checkpointer.stop();
     if (this.db.open) this.db.close();
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import Database from 'better-sqlite3';
+import { startWalCheckpointer } from '../storage/walCheckpointer.js';
 import { migrateBrokerSchema } from './brokerSchema.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -414,6 +415,7 @@ export class SqliteBroker extends EventEmitter<SqliteBrokerEvents> {
   private timerAt = Infinity;
 
   private readonly pendingAvailable = new Set<string>();
+  private readonly checkpointer;
   private flushQueued = false;
   private readonly lastDuplicatePrune = new Map<number, number>();
 
@@ -422,6 +424,7 @@ export class SqliteBroker extends EventEmitter<SqliteBrokerEvents> {
 
   private constructor(db: Database.Database, now: () => number, releaseLocksOnOpen: boolean) {
     super();
+    this.checkpointer = startWalCheckpointer(db);
     this.db = db;
     this.now = now;
     // Lock tokens are GUIDs like in Service Bus; generated in SQL so receive is a single UPDATE … RETURNING.
@@ -1159,6 +1162,7 @@ export class SqliteBroker extends EventEmitter<SqliteBrokerEvents> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.pendingAvailable.clear();
+    this.checkpointer.stop();
     this.db.close();
   }
 
