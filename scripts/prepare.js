@@ -33,7 +33,7 @@ function dependenciesStale() {
 function ensureDependencies() {
   if (!dependenciesStale()) return;
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  run(npm, ['ci', '--no-audit', '--no-fund'], 'Installing dependencies');
+  run(npm, ['ci', '--no-audit', '--no-fund', '--loglevel=notice'], 'Installing dependencies');
 }
 
 function build() {

@@ -1,16 +1,44 @@
-import type Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
-import { openSqliteDatabase } from '../adapters/sqlite/openSqliteDatabase.js';
-import { SqliteHealthProbe } from '../adapters/sqlite/sqliteHealthProbe.js';
+import {
+  createCompositeTokenValidator,
+  createDevelopmentTokenValidator,
+  DEV_PLATFORM_ENTRA_TENANT_ID,
+  devEntraTenantId,
+  isDevelopmentIssuerAllowed,
+  resolveDevelopmentKeyFile,
+} from '../adapters/devissuer/index.js';
+import { createEntraTokenValidator } from '../adapters/entra/entraTokenValidator.js';
+import { MemoryRateLimiter } from '../adapters/memory/memoryRateLimiter.js';
+import { createMssqlAppStore } from '../adapters/mssql/index.js';
 import { RedisHealthProbe } from '../adapters/redis/redisHealthProbe.js';
+import { RedisRateLimiter } from '../adapters/redis/redisRateLimiter.js';
 import { ServiceBusConfigProbe } from '../adapters/servicebus/serviceBusConfigProbe.js';
+import { createSqliteAppStore } from '../adapters/sqlite/index.js';
+import type { TenantDependencies } from '../application/tenantUseCases.js';
+import { BUILT_IN_CONNECTOR_ACTIONS } from '../connectors/catalog.js';
 import { type AppConfig, loadAppConfig } from '../config/appConfig.js';
-import type { HealthProbe } from '../ports/healthProbe.js';
+import type { AppStore } from '../ports/appStore.js';
+import type { HealthCheckResult, HealthProbe } from '../ports/healthProbe.js';
+import type { RateLimiter } from '../ports/rateLimiter.js';
+import type { TokenValidator } from '../ports/tokenValidator.js';
+import { lazyAppStore } from './lazyAppStore.js';
+import { TenantCache } from './tenantCache.js';
 
 /** Everything the functions use, wired from configuration. The only place that picks adapters. */
 export interface Container {
   readonly config: AppConfig;
+  readonly appStore: AppStore;
+  readonly tenantCache: TenantCache;
+  readonly tokens: TokenValidator;
+  /** Entra directories whose tokens may carry Platform.Admin. */
+  readonly platformDirectories: ReadonlySet<string>;
+  readonly rateLimiter: RateLimiter;
   readonly healthProbes: readonly HealthProbe[];
+  tenantDependencies(): TenantDependencies;
+  /** The connector registry's names and actions, for validating definitions. */
+  readonly connectors: ReadonlyMap<string, ReadonlySet<string>>;
+  /** The names of a tenant's secrets (secret references in definitions are checked against them). */
+  secretNames(tenantId: string): Promise<ReadonlySet<string>>;
   dispose(): Promise<void>;
 }
 
@@ -22,17 +50,59 @@ function lazy<T>(create: () => T): { get: () => T; created: () => T | undefined 
   };
 }
 
-export function createContainer(config: AppConfig = loadAppConfig()): Container {
-  const appDb = lazy<Database.Database>(() => openSqliteDatabase(config.appStore.path));
-  const redis = config.redis ? lazy(() => new Redis(config.redis!.url, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: true })) : undefined;
-  const healthProbes: HealthProbe[] = [new SqliteHealthProbe('appStore', appDb.get)];
+function appStoreProbe(store: AppStore, kind: string): HealthProbe {
+  return {
+    name: 'appStore',
+    kind,
+    async check(): Promise<HealthCheckResult> {
+      try {
+        await store.ping();
+        return { status: 'healthy' };
+      } catch (error) {
+        return { status: 'unhealthy', detail: error instanceof Error ? error.message : String(error) };
+      }
+    },
+  };
+}
+
+export function createContainer(config: AppConfig = loadAppConfig(), env: NodeJS.ProcessEnv = process.env): Container {
+  const storeConfig = config.appStore;
+  const appStore = lazyAppStore(async () =>
+    storeConfig.kind === 'mssql'
+      ? createMssqlAppStore({ connectionString: storeConfig.connectionString })
+      : createSqliteAppStore({ file: storeConfig.path, dedicatedDirectory: storeConfig.dedicatedDirectory }),
+  );
+  const redis = config.redis ? lazy(() => new Redis(config.redis!.url, { maxRetriesPerRequest: 1, enableOfflineQueue: true })) : undefined;
+  const rateLimiter: RateLimiter = redis ? new RedisRateLimiter(redis.get()) : new MemoryRateLimiter();
+  const { identity } = config;
+  const devIssuerAllowed = isDevelopmentIssuerAllowed(env);
+  const entra = createEntraTokenValidator({ audience: identity.audience });
+  const tokens = devIssuerAllowed
+    ? createCompositeTokenValidator([entra, createDevelopmentTokenValidator({ keyFile: resolveDevelopmentKeyFile(config.appRoot, env), audience: identity.audience, env })])
+    : entra;
+  const platformDirectories = new Set([...identity.platformDirectories, ...(devIssuerAllowed ? [DEV_PLATFORM_ENTRA_TENANT_ID] : [])]);
+  const healthProbes: HealthProbe[] = [appStoreProbe(appStore, storeConfig.kind)];
   if (redis) healthProbes.push(new RedisHealthProbe(redis.get));
   if (config.serviceBus) healthProbes.push(new ServiceBusConfigProbe(config.serviceBus));
+  const tenantCache = new TenantCache(appStore.tenants);
+  const tenantDependencies: TenantDependencies = {
+    store: appStore,
+    ...(devIssuerAllowed ? { defaultEntraTenantId: devEntraTenantId } : {}),
+  };
   return {
     config,
+    appStore,
+    tenantCache,
+    tokens,
+    platformDirectories,
+    rateLimiter,
     healthProbes,
+    tenantDependencies: () => tenantDependencies,
+    connectors: BUILT_IN_CONNECTOR_ACTIONS,
+    // Secrets arrive with the secret store; until then a tenant has none, so every secret reference is reported.
+    secretNames: async () => new Set<string>(),
     async dispose() {
-      appDb.created()?.close();
+      await appStore.close();
       await redis?.created()?.quit().catch(() => undefined);
     },
   };

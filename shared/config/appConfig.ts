@@ -6,7 +6,14 @@ import { SettingNames } from './settingNames.js';
 export interface AppConfig {
   readonly version: string;
   readonly environment: 'Development' | 'Production';
-  readonly appStore: { readonly kind: 'sqlite'; readonly path: string };
+  readonly appStore: { readonly kind: 'sqlite'; readonly path: string; readonly dedicatedDirectory: string } | { readonly kind: 'mssql'; readonly connectionString: string };
+  readonly identity: {
+    readonly audience: string;
+    /** Entra directories whose users may hold Platform.Admin (the operator's own); other directories never can. */
+    readonly platformDirectories: readonly string[];
+  };
+  /** The repository root (where relative paths of settings resolve). */
+  readonly appRoot: string;
   readonly redis: { readonly url: string } | undefined;
   readonly serviceBus: { readonly mode: 'embedded' | 'namespace'; readonly endpoint: string } | undefined;
 }
@@ -61,16 +68,34 @@ function parseRedis(value: string | undefined): AppConfig['redis'] {
   return { url: value };
 }
 
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function parseDirectories(value: string | undefined): string[] {
+  const ids = (value ?? '').split(',').map((id) => id.trim().toLowerCase()).filter(Boolean);
+  for (const id of ids) if (!GUID.test(id)) throw new ConfigError(SettingNames.platformDirectories, `'${id}' is not an Entra directory (tenant) id.`);
+  return ids;
+}
+
 /** Parses the environment into the app's configuration. Throws {@link ConfigError} naming a bad setting. */
 export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const root = findAppRoot(__dirname);
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
   const environment = env[SettingNames.environment] === 'Development' ? 'Development' : 'Production';
   const sqlitePath = path.resolve(root, env[SettingNames.sqlitePath] || '.data/automateiq.db');
+  const azureSql = env[SettingNames.azureSqlConnectionString];
   return Object.freeze({
     version: pkg.version,
     environment,
-    appStore: Object.freeze({ kind: 'sqlite' as const, path: sqlitePath }),
+    appStore: Object.freeze(
+      azureSql
+        ? { kind: 'mssql' as const, connectionString: azureSql }
+        : { kind: 'sqlite' as const, path: sqlitePath, dedicatedDirectory: path.resolve(root, env[SettingNames.dedicatedTenantDirectory] || '.data/tenants') },
+    ),
+    identity: Object.freeze({
+      audience: env[SettingNames.apiAudience] || 'api://automateiq',
+      platformDirectories: Object.freeze(parseDirectories(env[SettingNames.platformDirectories])),
+    }),
+    appRoot: root,
     redis: parseRedis(env[SettingNames.redisUrl]),
     serviceBus: parseServiceBus(env[SettingNames.serviceBusConnection]),
   });

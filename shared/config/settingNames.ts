@@ -13,6 +13,18 @@ export const SettingNames = {
   serviceBusConnection: 'ServiceBusConnection',
   /** Storage for the Functions runtime and artifacts. */
   storageConnection: 'AzureWebJobsStorage',
+  /** Azure SQL instead of SQLite for the app store (row-level security per tenant). */
+  azureSqlConnectionString: 'AZURE_SQL_CONNECTION_STRING',
+  /** Where dedicated tenants' SQLite databases go on the embedded host. */
+  dedicatedTenantDirectory: 'AIQ_DEDICATED_TENANT_DIR',
+  /** The audience (application ID URI or client id) tokens must be issued for. */
+  apiAudience: 'AIQ_API_AUDIENCE',
+  /** Comma-separated Entra directory ids whose users may be platform admins (the operator's directory). */
+  platformDirectories: 'AIQ_PLATFORM_DIRECTORIES',
+  /** The development issuer's signing key file (embedded host in Development only). */
+  devIssuerKeyFile: 'AIQ_DEV_ISSUER_KEY_FILE',
+  /** `false` turns the development issuer off even in Development. */
+  devIssuer: 'AIQ_DEV_ISSUER',
 } as const;
 
 export type SettingName = (typeof SettingNames)[keyof typeof SettingNames];

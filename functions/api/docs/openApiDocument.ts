@@ -1,0 +1,228 @@
+import { createTenantSchema, createWorkflowSchema, quotasSchema, startRunSchema, updateTenantSchema, updateWorkflowSchema, validateWorkflowSchema } from '../../../shared/application/requestSchemas.js';
+import { RUN_STATUSES, STEP_STATUSES, TRIGGER_KINDS } from '../../../shared/domain/run.js';
+import { TENANT_PLACEMENTS, TENANT_STATUSES, TENANT_TIERS } from '../../../shared/domain/tenant.js';
+import { definitionSchema } from '../../../shared/domain/workflow-language/index.js';
+
+type Json = Record<string, unknown>;
+
+/** Request schemas are used as they are: the same objects validate requests. Only their `$id`s are dropped. */
+function component(schema: Json): Json {
+  const { $id: _id, ...rest } = schema;
+  return rest;
+}
+
+/**
+ * The workflow definition schema's `$defs` become components of their own (`WorkflowDefinition.<name>`), and its
+ * internal references are rewritten to point at them, so they resolve inside the OpenAPI document.
+ */
+function definitionComponents(): Record<string, Json> {
+  const { $id: _id, $schema: _schema, $defs, ...root } = definitionSchema as unknown as Json & { $defs?: Record<string, Json> };
+  const rewrite = (value: Json): Json => JSON.parse(JSON.stringify(value).replace(/"#\/\$defs\/([^"]+)"/g, '"#/components/schemas/WorkflowDefinition.$1"')) as Json;
+  const components: Record<string, Json> = { WorkflowDefinition: rewrite(root) };
+  for (const [name, schema] of Object.entries($defs ?? {})) components[`WorkflowDefinition.${name}`] = rewrite(schema);
+  return components;
+}
+
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+const problem = (description: string): Json => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
+const json = (schema: Json, description: string, headers?: Json): Json => ({ description, content: { 'application/json': { schema } }, ...(headers ? { headers } : {}) });
+const page = (item: string): Json => ({
+  type: 'object',
+  required: ['items'],
+  properties: { items: { type: 'array', items: ref(item) }, continuationToken: { type: 'string' }, nextLink: { type: 'string' } },
+});
+const errors = { '400': problem('Invalid input: every problem is listed.'), '401': problem('No valid bearer token.'), '403': problem('The role or tenant does not allow it.'), '404': problem('Not found (also: another tenant’s resource).'), '429': problem('Rate limit or quota exceeded; see Retry-After.') };
+const tenantPath = { name: 'tenantId', in: 'path', required: true, schema: { type: 'string' } };
+const workflowPath = { name: 'workflowId', in: 'path', required: true, schema: { type: 'string' } };
+const paging = [
+  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } },
+  { name: 'continuationToken', in: 'query', schema: { type: 'string' } },
+];
+const ifMatch = { name: 'If-Match', in: 'header', schema: { type: 'string' }, description: 'The ETag you read, e.g. "r3".' };
+const etag = { ETag: { schema: { type: 'string' } } };
+const body = (name: string): Json => ({ required: true, content: { 'application/json': { schema: ref(name) } } });
+
+/** The OpenAPI 3.1 document of the management API, built from the schemas that validate its requests. */
+export function buildOpenApiDocument(version: string): Json {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'AutomateIQ management API', version, description: 'Tenants, workflows, runs and audit. Authenticate with an Entra ID bearer token carrying an AutomateIQ app role.' },
+    servers: [{ url: '/api' }],
+    security: [{ bearer: [] }],
+    paths: {
+      '/tenants': {
+        post: { operationId: 'createTenant', summary: 'Onboard a tenant (Platform.Admin)', requestBody: body('CreateTenantRequest'), responses: { '201': json(ref('Tenant'), 'Created', etag), '409': problem('The id or Entra tenant is taken.'), ...errors } },
+        get: { operationId: 'listTenants', summary: 'List tenants (Platform.Admin)', parameters: [...paging, { name: 'status', in: 'query', schema: { enum: [...TENANT_STATUSES] } }], responses: { '200': json(page('Tenant'), 'A page of tenants'), ...errors } },
+      },
+      '/tenants/{tenantId}': {
+        parameters: [tenantPath],
+        get: { operationId: 'getTenant', summary: 'Get a tenant', responses: { '200': json(ref('Tenant'), 'The tenant', etag), ...errors } },
+        patch: { operationId: 'updateTenant', summary: 'Change a tenant (Platform.Admin)', parameters: [ifMatch], requestBody: body('UpdateTenantRequest'), responses: { '200': json(ref('Tenant'), 'Updated', etag), '412': problem('The ETag no longer matches.'), ...errors } },
+        delete: { operationId: 'deleteTenant', summary: 'Offboard a tenant and delete its data (Platform.Admin)', parameters: [ifMatch], responses: { '204': { description: 'Deleted' }, ...errors } },
+      },
+      '/tenants/{tenantId}/workflows': {
+        parameters: [tenantPath],
+        post: { operationId: 'createWorkflow', summary: 'Create a workflow (Tenant.Admin)', requestBody: body('CreateWorkflowRequest'), responses: { '201': json(ref('Workflow'), 'Created', etag), '409': problem('The id is taken.'), ...errors } },
+        get: { operationId: 'listWorkflows', summary: 'List workflows', parameters: paging, responses: { '200': json(page('WorkflowSummary'), 'A page of workflows'), ...errors } },
+      },
+      '/tenants/{tenantId}/workflows:validate': {
+        parameters: [tenantPath],
+        post: { operationId: 'validateWorkflow', summary: 'Validate a definition without saving it', requestBody: body('ValidateWorkflowRequest'), responses: { '200': json({ type: 'object', properties: { valid: { const: true } } }, 'Valid'), ...errors } },
+      },
+      '/tenants/{tenantId}/workflows/{workflowId}': {
+        parameters: [tenantPath, workflowPath],
+        get: { operationId: 'getWorkflow', summary: 'Get a workflow with its draft', responses: { '200': json(ref('Workflow'), 'The workflow', etag), ...errors } },
+        put: { operationId: 'updateWorkflow', summary: 'Replace the draft (Tenant.Admin; If-Match required)', parameters: [{ ...ifMatch, required: true }], requestBody: body('UpdateWorkflowRequest'), responses: { '200': json(ref('Workflow'), 'Updated', etag), '412': problem('The ETag no longer matches.'), '428': problem('If-Match is missing.'), ...errors } },
+        delete: { operationId: 'deleteWorkflow', summary: 'Delete a workflow and its versions (Tenant.Admin)', parameters: [ifMatch], responses: { '204': { description: 'Deleted' }, ...errors } },
+      },
+      '/tenants/{tenantId}/workflows/{workflowId}/versions': {
+        parameters: [tenantPath, workflowPath],
+        post: { operationId: 'publishWorkflow', summary: 'Publish the draft as the next version (Tenant.Admin)', parameters: [ifMatch], responses: { '201': json(ref('WorkflowVersion'), 'Published'), ...errors } },
+        get: { operationId: 'listWorkflowVersions', summary: 'List published versions', parameters: paging, responses: { '200': json(page('WorkflowVersion'), 'A page of versions'), ...errors } },
+      },
+      '/tenants/{tenantId}/workflows/{workflowId}/versions/{version}': {
+        parameters: [tenantPath, workflowPath, { name: 'version', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
+        get: { operationId: 'getWorkflowVersion', summary: 'Get one published version', responses: { '200': json(ref('WorkflowVersion'), 'The version'), ...errors } },
+      },
+      '/tenants/{tenantId}/workflows/{workflowId}/runs': {
+        parameters: [tenantPath, workflowPath],
+        post: {
+          operationId: 'startRun',
+          summary: 'Start a run of the latest (or a given) published version',
+          parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 200 }, description: 'The same key returns the first run instead of starting another.' }],
+          requestBody: { content: { 'application/json': { schema: ref('StartRunRequest') } } },
+          responses: { '202': json(ref('Run'), 'Queued', { Location: { schema: { type: 'string' } } }), '409': problem('The workflow has no published version.'), ...errors },
+        },
+      },
+      '/tenants/{tenantId}/runs': {
+        parameters: [tenantPath],
+        get: {
+          operationId: 'listRuns',
+          summary: 'List runs, newest first',
+          parameters: [...paging, { name: 'workflowId', in: 'query', schema: { type: 'string' } }, { name: 'status', in: 'query', schema: { enum: [...RUN_STATUSES] } }, { name: 'createdFrom', in: 'query', schema: { type: 'string', format: 'date-time' } }, { name: 'createdTo', in: 'query', schema: { type: 'string', format: 'date-time' } }],
+          responses: { '200': json(page('Run'), 'A page of runs'), ...errors },
+        },
+      },
+      '/tenants/{tenantId}/runs/{runId}': {
+        parameters: [tenantPath, { name: 'runId', in: 'path', required: true, schema: { type: 'string' } }],
+        get: { operationId: 'getRun', summary: 'Get a run with its steps', responses: { '200': json(ref('RunWithSteps'), 'The run'), ...errors } },
+      },
+      '/tenants/{tenantId}/audit': {
+        parameters: [tenantPath],
+        get: {
+          operationId: 'listAudit',
+          summary: 'The audit log of every mutating call (Tenant.Admin)',
+          parameters: [...paging, { name: 'action', in: 'query', schema: { type: 'string' } }, { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } }, { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } }],
+          responses: { '200': json(page('AuditEntry'), 'A page of audit entries'), ...errors },
+        },
+      },
+      '/health': { get: { operationId: 'health', summary: 'Version and backend health', security: [], responses: { '200': { description: 'Healthy' }, '503': { description: 'A backend is down' } } } },
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: {
+        Problem: {
+          type: 'object',
+          required: ['type', 'title', 'status', 'code', 'detail', 'correlationId'],
+          properties: {
+            type: { type: 'string' },
+            title: { type: 'string' },
+            status: { type: 'integer' },
+            code: { type: 'string', description: 'Stable error code, e.g. WORKFLOW.INVALID.' },
+            detail: { type: 'string' },
+            correlationId: { type: 'string' },
+            errors: { type: 'array', items: { type: 'object', properties: { pointer: { type: 'string' }, message: { type: 'string' }, kind: { type: 'string' } } } },
+          },
+        },
+        CreateTenantRequest: component(createTenantSchema),
+        UpdateTenantRequest: component(updateTenantSchema),
+        CreateWorkflowRequest: { ...component(createWorkflowSchema), properties: { ...createWorkflowSchema.properties, definition: ref('WorkflowDefinition') } },
+        UpdateWorkflowRequest: { ...component(updateWorkflowSchema), properties: { ...updateWorkflowSchema.properties, definition: ref('WorkflowDefinition') } },
+        ValidateWorkflowRequest: { ...component(validateWorkflowSchema), properties: { definition: ref('WorkflowDefinition') } },
+        StartRunRequest: component(startRunSchema),
+        ...definitionComponents(),
+        Quotas: component(quotasSchema),
+        Tenant: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            name: { type: 'string' },
+            tier: { enum: [...TENANT_TIERS] },
+            status: { enum: [...TENANT_STATUSES] },
+            quotas: ref('Quotas'),
+            entraTenantId: { type: ['string', 'null'] },
+            placement: { enum: [...TENANT_PLACEMENTS] },
+            createdAt: { type: 'string', format: 'date-time' },
+            updatedAt: { type: 'string', format: 'date-time' },
+            etag: { type: 'string' },
+          },
+        },
+        WorkflowSummary: {
+          type: 'object',
+          properties: {
+            tenantId: { type: 'string' },
+            id: { type: 'string' },
+            name: { type: 'string' },
+            description: { type: 'string' },
+            latestVersion: { type: ['integer', 'null'] },
+            createdAt: { type: 'string', format: 'date-time' },
+            updatedAt: { type: 'string', format: 'date-time' },
+            createdBy: { type: 'string' },
+            etag: { type: 'string' },
+          },
+        },
+        Workflow: { allOf: [ref('WorkflowSummary'), { type: 'object', properties: { definition: ref('WorkflowDefinition') } }] },
+        WorkflowVersion: {
+          type: 'object',
+          properties: { tenantId: { type: 'string' }, workflowId: { type: 'string' }, version: { type: 'integer' }, definition: ref('WorkflowDefinition'), publishedAt: { type: 'string', format: 'date-time' }, publishedBy: { type: 'string' } },
+        },
+        Run: {
+          type: 'object',
+          properties: {
+            tenantId: { type: 'string' },
+            id: { type: 'string' },
+            workflowId: { type: 'string' },
+            workflowVersion: { type: 'integer' },
+            trigger: { type: 'object', properties: { kind: { enum: [...TRIGGER_KINDS] }, source: { type: 'string' } } },
+            input: {},
+            status: { enum: [...RUN_STATUSES] },
+            output: {},
+            error: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: { type: 'string' }, stepId: { type: 'string' } } },
+            idempotencyKey: { type: ['string', 'null'] },
+            correlationId: { type: 'string' },
+            createdAt: { type: 'string', format: 'date-time' },
+            startedAt: { type: ['string', 'null'], format: 'date-time' },
+            completedAt: { type: ['string', 'null'], format: 'date-time' },
+          },
+        },
+        RunWithSteps: {
+          allOf: [
+            ref('Run'),
+            {
+              type: 'object',
+              properties: {
+                steps: {
+                  type: 'array',
+                  items: { type: 'object', properties: { stepId: { type: 'string' }, iteration: { type: ['integer', 'null'] }, status: { enum: [...STEP_STATUSES] }, attempts: { type: 'integer' }, startedAt: { type: ['string', 'null'] }, completedAt: { type: ['string', 'null'] }, error: {}, output: {}, outputRef: { type: ['string', 'null'] } } },
+                },
+              },
+            },
+          ],
+        },
+        AuditEntry: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            at: { type: 'string', format: 'date-time' },
+            actor: { type: 'object', properties: { subject: { type: 'string' }, name: { type: ['string', 'null'] }, roles: { type: 'array', items: { type: 'string' } } } },
+            action: { type: 'string' },
+            target: { type: 'object', properties: { type: { type: 'string' }, id: { type: 'string' } } },
+            outcome: { enum: ['success', 'failure'] },
+            errorCode: { type: ['string', 'null'] },
+            correlationId: { type: 'string' },
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import type { HttpResponseInit } from '@azure/functions';
+import { AppError, ErrorCodes, ValidationError } from '../../../shared/domain/errors.js';
+
+/** The one mapping from error codes to HTTP statuses. */
+const STATUS_BY_CODE: Record<string, number> = {
+  [ErrorCodes.requestInvalid]: 400,
+  [ErrorCodes.workflowInvalid]: 400,
+  [ErrorCodes.runInputInvalid]: 400,
+  [ErrorCodes.unauthenticated]: 401,
+  [ErrorCodes.forbidden]: 403,
+  [ErrorCodes.tenantNotOnboarded]: 403,
+  [ErrorCodes.tenantSuspended]: 403,
+  [ErrorCodes.notFound]: 404,
+  [ErrorCodes.tenantNotFound]: 404,
+  [ErrorCodes.workflowNotFound]: 404,
+  [ErrorCodes.versionNotFound]: 404,
+  [ErrorCodes.runNotFound]: 404,
+  [ErrorCodes.tenantExists]: 409,
+  [ErrorCodes.workflowExists]: 409,
+  [ErrorCodes.workflowNotPublished]: 409,
+  [ErrorCodes.conflict]: 409,
+  [ErrorCodes.preconditionFailed]: 412,
+  [ErrorCodes.requestBodyTooLarge]: 413,
+  [ErrorCodes.preconditionRequired]: 428,
+  [ErrorCodes.rateLimited]: 429,
+  [ErrorCodes.quotaExceeded]: 429,
+};
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Payload Too Large',
+  428: 'Precondition Required',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+};
+
+export function statusOf(error: unknown): number {
+  return error instanceof AppError ? (STATUS_BY_CODE[error.code] ?? (error.code.endsWith('.NOT_FOUND') ? 404 : 500)) : 500;
+}
+
+/**
+ * An error as `application/problem+json` (RFC 9457) with the stable `code`, the correlation id and, for
+ * validation errors, every problem found. Unexpected errors say nothing about their cause: it is logged.
+ */
+export function problemResponse(error: unknown, correlationId: string): HttpResponseInit {
+  const status = statusOf(error);
+  const known = error instanceof AppError && status !== 500;
+  const body: Record<string, unknown> = {
+    type: `https://automateiq.dev/problems/${known ? (error as AppError).code.toLowerCase().replace(/\./g, '-') : 'internal'}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    code: known ? (error as AppError).code : ErrorCodes.internal,
+    detail: known ? (error as AppError).message : 'An unexpected error occurred. Quote the correlation id when you report it.',
+    correlationId,
+  };
+  if (error instanceof ValidationError) body['errors'] = error.problems;
+  const headers: Record<string, string> = { 'content-type': 'application/problem+json', 'x-correlation-id': correlationId };
+  if (error instanceof AppError && error.options.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.options.retryAfterSeconds);
+  if (status === 401) headers['www-authenticate'] = 'Bearer';
+  return { status, headers, body: JSON.stringify(body) };
+}

@@ -1,0 +1,35 @@
+import type { AuditEntry } from '../../../shared/domain/audit.js';
+import type { Run } from '../../../shared/domain/run.js';
+import type { Tenant } from '../../../shared/domain/tenant.js';
+import type { Workflow, WorkflowVersion } from '../../../shared/domain/workflow.js';
+import { etagOf } from './apiHandler.js';
+
+/** How resources look on the wire: the stored fields, the ETag instead of the revision counter, and links. */
+export function tenantView(tenant: Tenant): Record<string, unknown> {
+  const { revision, ...fields } = tenant;
+  return { ...fields, etag: etagOf(revision), links: { self: `/api/tenants/${tenant.id}`, workflows: `/api/tenants/${tenant.id}/workflows` } };
+}
+
+export function workflowView(workflow: Workflow): Record<string, unknown> {
+  const { revision, draft, ...fields } = workflow;
+  const base = `/api/tenants/${workflow.tenantId}/workflows/${workflow.id}`;
+  return { ...fields, definition: draft, etag: etagOf(revision), links: { self: base, versions: `${base}/versions`, runs: `${base}/runs` } };
+}
+
+/** In lists: without the definition, which can be large. */
+export function workflowSummaryView(workflow: Workflow): Record<string, unknown> {
+  const { definition: _definition, ...summary } = workflowView(workflow);
+  return summary;
+}
+
+export function versionView(version: WorkflowVersion): Record<string, unknown> {
+  return { ...version, links: { self: `/api/tenants/${version.tenantId}/workflows/${version.workflowId}/versions/${version.version}` } };
+}
+
+export function runView(run: Run): Record<string, unknown> {
+  return { ...run, links: { self: `/api/tenants/${run.tenantId}/runs/${run.id}`, workflow: `/api/tenants/${run.tenantId}/workflows/${run.workflowId}` } };
+}
+
+export function auditView(entry: AuditEntry): AuditEntry {
+  return entry;
+}

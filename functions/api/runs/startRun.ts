@@ -1,0 +1,24 @@
+import { app } from '@azure/functions';
+import { READ_ROLES } from '../../../shared/application/access.js';
+import { startRun } from '../../../shared/application/runUseCases.js';
+import { apiHandler } from '../http/apiHandler.js';
+import { tenantScope } from '../http/tenantScope.js';
+import { runView } from '../http/views.js';
+
+/**
+ * `POST /api/tenants/{tenantId}/workflows/{workflowId}/runs`: queues a run of the latest (or a named) published
+ * version; 202 with `Location`. The same `Idempotency-Key` returns the first run instead of starting another.
+ */
+export const startRunHandler = apiHandler({ roles: READ_ROLES, audit: 'run.start' }, async (api) => {
+  const { tenant, data } = await tenantScope(api);
+  const workflowId = api.request.params['workflowId']!;
+  api.auditTarget('workflow', workflowId);
+  const { run, created } = await startRun(api.ctx, tenant, workflowId, await api.body(), {
+    trigger: { kind: 'api', source: api.ctx.principal.subject },
+    idempotencyKey: api.request.headers.get('idempotency-key'),
+  }, { data });
+  const location = `/api/tenants/${tenant.id}/runs/${run.id}`;
+  return { status: 202, body: runView(run), headers: { location, ...(created ? {} : { 'idempotent-replayed': 'true' }) } };
+});
+
+app.http('startRun', { route: 'tenants/{tenantId}/workflows/{workflowId}/runs', methods: ['POST'], authLevel: 'anonymous', handler: startRunHandler });

@@ -1,0 +1,15 @@
+import { app } from '@azure/functions';
+import { updateTenant } from '../../../shared/application/tenantUseCases.js';
+import { getContainer } from '../../../shared/composition/container.js';
+import { apiHandler, etagOf } from '../http/apiHandler.js';
+import { tenantView } from '../http/views.js';
+
+/** `PATCH /api/tenants/{tenantId}`: name, tier, status, quotas, Entra tenant id (Platform.Admin; If-Match honoured). */
+export const updateTenantHandler = apiHandler({ roles: ['Platform.Admin'], audit: 'tenant.update' }, async (api) => {
+  api.auditTarget('tenant', api.tenantId!);
+  const tenant = await updateTenant(api.tenantId!, await api.body(), api.ifMatch(), getContainer().tenantDependencies());
+  getContainer().tenantCache.forget(tenant.id);
+  return { status: 200, body: tenantView(tenant), headers: { etag: etagOf(tenant.revision) } };
+});
+
+app.http('updateTenant', { route: 'tenants/{tenantId}', methods: ['PATCH'], authLevel: 'anonymous', handler: updateTenantHandler });

@@ -1,0 +1,872 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { AuditEntry } from '../../domain/audit.js';
+import { AppError, ErrorCodes } from '../../domain/errors.js';
+import type { JsonObject, JsonValue } from '../../domain/json.js';
+import type { Run, RunError, RunStatus, StepExecution, StepStatus, TriggerKind } from '../../domain/run.js';
+import { TENANT_ID_PATTERN, type Tenant, type TenantPlacement, type TenantQuotas, type TenantStatus, type TenantTier } from '../../domain/tenant.js';
+import type { Workflow, WorkflowVersion } from '../../domain/workflow.js';
+import type {
+  AppStore,
+  AuditRepository,
+  Page,
+  PageOptions,
+  Precondition,
+  RunQuery,
+  RunRepository,
+  TenantDataStore,
+  TenantRepository,
+  WorkflowRepository,
+} from '../../ports/appStore.js';
+import { openSqliteDatabase } from './openSqliteDatabase.js';
+import { migrateSqlite, TENANT_TABLES } from './sqliteAppStoreSchema.js';
+import {
+  decodePageToken,
+  encodePageToken,
+  fromJsonText,
+  invalidRequest,
+  isoTimestamp,
+  isoTimestampOrNull,
+  type PageKey,
+  pageLimit,
+  pageScope,
+  toJsonText,
+} from './sqliteStoreSupport.js';
+
+/** Where the SQLite app store keeps its files. */
+export interface SqliteAppStoreOptions {
+  /** The control database: the tenant registry and the data of every shared tenant. */
+  file: string;
+  /** The folder of dedicated tenants' databases, one `<tenantId>.db` each. */
+  dedicatedDirectory: string;
+}
+
+/**
+ * The embedded app store on SQLite (better-sqlite3, WAL; see openSqliteDatabase).
+ *
+ * Operator notes:
+ * - Files: `file` holds the tenant registry and every shared tenant's data; a tenant placed `dedicated` gets
+ *   `<dedicatedDirectory>/<tenantId>.db` (plus its `-wal`/`-shm`), created on first use and deleted with the
+ *   tenant. Back up the control file and the folder together. Each dedicated file records its owner tenant and
+ *   is refused if opened for another one (a misplaced copy is not silently served).
+ * - Schema: versioned migrations in `schema_migrations` (tracks `control` and `tenant-data`), applied when the
+ *   store opens a database; a database from a newer release is refused.
+ * - Isolation: there is no row-level security in SQLite, so the repository layer enforces it: every statement
+ *   on tenant data goes through one gate that binds `@tenant_id` and refuses SQL that does not filter on it.
+ * - Concurrency: each operation is one synchronous IMMEDIATE transaction, so operations are atomic and
+ *   serialized within the process, and across processes by SQLite's write lock (busy timeout 5 s).
+ * - Deleting a tenant removes its rows (shared) or its file (dedicated); onboarding an id again also clears any
+ *   rows or file a data store still open during the deletion may have written, so a new tenant never inherits.
+ */
+export function createSqliteAppStore(options: SqliteAppStoreOptions): AppStore {
+  return new SqliteAppStore(options);
+}
+
+type Params = Record<string, string | number | null | undefined>;
+
+const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/** Prepared statements are cached per database: preparing is most of the cost of a small query. */
+function prepare(db: Database.Database, sql: string): Database.Statement {
+  let cache = statements.get(db);
+  if (cache === undefined) {
+    cache = new Map();
+    statements.set(db, cache);
+  }
+  let statement = cache.get(sql);
+  if (statement === undefined) {
+    statement = db.prepare(sql);
+    cache.set(sql, statement);
+  }
+  return statement;
+}
+
+/**
+ * Refuses a statement on tenant data that is not bound to the tenant: inserts must take `@tenant_id`, and every
+ * other statement must filter with `tenant_id = @tenant_id`. Exported for its test.
+ */
+export function assertTenantBound(sql: string): void {
+  const bound = /^\s*INSERT\b/i.test(sql) ? /@tenant_id\b/.test(sql) : /\btenant_id = @tenant_id\b/.test(sql);
+  if (!bound) throw new Error(`statement on tenant data is not bound to the tenant: ${sql.trim().slice(0, 80)}`);
+}
+
+/** The one way to tenant data: binds `@tenant_id` into every statement (see {@link assertTenantBound}). */
+class TenantScope {
+  constructor(
+    readonly tenantId: string,
+    private readonly database: () => Database.Database,
+  ) {}
+
+  get<T>(sql: string, params: Params = {}): T | undefined {
+    return this.statement(sql).get({ ...params, tenant_id: this.tenantId }) as T | undefined;
+  }
+
+  all<T>(sql: string, params: Params = {}): T[] {
+    return this.statement(sql).all({ ...params, tenant_id: this.tenantId }) as T[];
+  }
+
+  run(sql: string, params: Params = {}): Database.RunResult {
+    return this.statement(sql).run({ ...params, tenant_id: this.tenantId });
+  }
+
+  /** Runs `work` in an IMMEDIATE transaction (takes the write lock first, so read-then-write cannot race). */
+  transaction<T>(work: () => T): T {
+    return this.database().transaction(work).immediate();
+  }
+
+  private statement(sql: string): Database.Statement {
+    assertTenantBound(sql);
+    return prepare(this.database(), sql);
+  }
+}
+
+function isConstraint(error: unknown, code: 'SQLITE_CONSTRAINT_PRIMARYKEY' | 'SQLITE_CONSTRAINT_UNIQUE'): boolean {
+  return error instanceof Database.SqliteError && error.code === code;
+}
+
+function checkPrecondition(precondition: Precondition | undefined, revision: number, what: string): void {
+  if (precondition?.ifRevision !== undefined && precondition.ifRevision !== revision) {
+    throw new AppError(ErrorCodes.preconditionFailed, `${what} has revision ${revision}, not ${precondition.ifRevision}`);
+  }
+}
+
+/** Builds a page from up to limit+1 rows: the extra row only says that another page follows. */
+function toPage<R, T>(rows: R[], limit: number, map: (row: R) => T, key: (row: R) => PageKey, scope: string): Page<T> {
+  const items = rows.slice(0, limit);
+  const page: Page<T> = { items: items.map(map) };
+  if (rows.length > limit) page.continuationToken = encodePageToken(scope, key(items[items.length - 1]!));
+  return page;
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+// ---------------------------------------------------------------------------------------------- tenants
+
+interface TenantRow {
+  id: string;
+  name: string;
+  tier: string;
+  status: string;
+  quotas: string;
+  entra_tenant_id: string | null;
+  placement: string;
+  created_at: string;
+  updated_at: string;
+  revision: number;
+}
+
+function toTenant(row: TenantRow): Tenant {
+  return {
+    id: row.id,
+    name: row.name,
+    tier: row.tier as TenantTier,
+    status: row.status as TenantStatus,
+    quotas: JSON.parse(row.quotas) as TenantQuotas,
+    entraTenantId: row.entra_tenant_id,
+    placement: row.placement as TenantPlacement,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    revision: row.revision,
+  };
+}
+
+/** An open dedicated database; `db` becomes null when its tenant is deleted, so held data stores stop working. */
+interface DedicatedHandle {
+  db: Database.Database | null;
+}
+
+class SqliteAppStore implements AppStore {
+  readonly tenants: TenantRepository;
+  private readonly control: Database.Database;
+  private readonly dedicated = new Map<string, DedicatedHandle>();
+
+  constructor(private readonly options: SqliteAppStoreOptions) {
+    this.control = openSqliteDatabase(options.file);
+    try {
+      migrateSqlite(this.control, ['control', 'tenant-data']);
+    } catch (error) {
+      this.control.close();
+      throw error;
+    }
+    this.tenants = new SqliteTenantRepository(this);
+  }
+
+  /** @internal */
+  get controlDb(): Database.Database {
+    return this.control;
+  }
+
+  async forTenant(tenantId: string): Promise<TenantDataStore> {
+    const tenant = TENANT_ID_PATTERN.test(tenantId)
+      ? (prepare(this.control, 'SELECT placement FROM tenants WHERE id = ?').get(tenantId) as { placement: TenantPlacement } | undefined)
+      : undefined;
+    if (tenant === undefined) throw new AppError(ErrorCodes.tenantNotFound, `tenant ${tenantId} does not exist`);
+    if (tenant.placement === 'shared') return new SqliteTenantDataStore(new TenantScope(tenantId, () => this.control));
+    const handle = this.openDedicated(tenantId);
+    return new SqliteTenantDataStore(
+      new TenantScope(tenantId, () => {
+        if (handle.db === null) throw new AppError(ErrorCodes.tenantNotFound, `tenant ${tenantId} was deleted`);
+        return handle.db;
+      }),
+    );
+  }
+
+  async ping(): Promise<void> {
+    prepare(this.control, 'SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    for (const handle of this.dedicated.values()) {
+      handle.db?.close();
+      handle.db = null;
+    }
+    this.dedicated.clear();
+    this.control.close();
+  }
+
+  /** @internal The file of a dedicated tenant (the id is a validated slug, so it cannot leave the folder). */
+  dedicatedFile(tenantId: string): string {
+    return path.join(this.options.dedicatedDirectory, `${tenantId}.db`);
+  }
+
+  /** @internal Closes and deletes a dedicated tenant's database (with its WAL and shared-memory files). */
+  removeDedicated(tenantId: string): void {
+    const handle = this.dedicated.get(tenantId);
+    if (handle !== undefined) {
+      handle.db?.close();
+      handle.db = null;
+      this.dedicated.delete(tenantId);
+    }
+    const file = this.dedicatedFile(tenantId);
+    for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${file}${suffix}`, { force: true });
+  }
+
+  private openDedicated(tenantId: string): DedicatedHandle {
+    const open = this.dedicated.get(tenantId);
+    if (open !== undefined) return open;
+    const db = openSqliteDatabase(this.dedicatedFile(tenantId));
+    try {
+      migrateSqlite(db, ['tenant-data']);
+      claimDedicatedDatabase(db, tenantId);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    const handle: DedicatedHandle = { db };
+    this.dedicated.set(tenantId, handle);
+    return handle;
+  }
+}
+
+/**
+ * Records which tenant a dedicated database belongs to on first open, and refuses it for any other tenant: a
+ * file copied or renamed by mistake must not serve one tenant's data to another.
+ */
+function claimDedicatedDatabase(db: Database.Database, tenantId: string): void {
+  db.exec('CREATE TABLE IF NOT EXISTS store_owner (tenant_id TEXT NOT NULL, claimed_at TEXT NOT NULL) STRICT');
+  const owner = db.prepare('SELECT tenant_id FROM store_owner').get() as { tenant_id: string } | undefined;
+  if (owner === undefined) {
+    db.prepare('INSERT INTO store_owner (tenant_id, claimed_at) VALUES (?, ?)').run(tenantId, now());
+  } else if (owner.tenant_id !== tenantId) {
+    throw new AppError(ErrorCodes.internal, `${db.name} belongs to tenant ${owner.tenant_id}, not ${tenantId}`);
+  }
+}
+
+const TENANT_COLUMNS = 'id, name, tier, status, quotas, entra_tenant_id, placement, created_at, updated_at, revision';
+
+class SqliteTenantRepository implements TenantRepository {
+  constructor(private readonly store: SqliteAppStore) {}
+
+  private get db(): Database.Database {
+    return this.store.controlDb;
+  }
+
+  private row(tenantId: string): TenantRow | undefined {
+    return prepare(this.db, `SELECT ${TENANT_COLUMNS} FROM tenants WHERE id = ?`).get(tenantId) as TenantRow | undefined;
+  }
+
+  async create(input: Omit<Tenant, 'createdAt' | 'updatedAt' | 'revision'>): Promise<Tenant> {
+    if (typeof input.id !== 'string' || !TENANT_ID_PATTERN.test(input.id)) {
+      throw invalidRequest(`tenant id ${JSON.stringify(input.id)} is not a slug (${TENANT_ID_PATTERN.source})`);
+    }
+    const at = now();
+    const tenant: Tenant = { ...input, quotas: { ...input.quotas }, createdAt: at, updatedAt: at, revision: 1 };
+    try {
+      this.db
+        .transaction(() => {
+          prepare(this.db, `INSERT INTO tenants (${TENANT_COLUMNS}) VALUES (@id, @name, @tier, @status, @quotas, @entra, @placement, @at, @at, 1)`).run({
+            id: tenant.id,
+            name: tenant.name,
+            tier: tenant.tier,
+            status: tenant.status,
+            quotas: JSON.stringify(tenant.quotas),
+            entra: tenant.entraTenantId,
+            placement: tenant.placement,
+            at,
+          });
+          // Only once the id is known to be free: clear whatever a data store that outlived an earlier tenant
+          // of this id may have written, so the new tenant starts empty.
+          if (tenant.placement === 'dedicated') this.store.removeDedicated(tenant.id);
+          else deleteTenantRows(new TenantScope(tenant.id, () => this.db));
+        })
+        .immediate();
+    } catch (error) {
+      if (isConstraint(error, 'SQLITE_CONSTRAINT_PRIMARYKEY')) throw new AppError(ErrorCodes.tenantExists, `tenant ${tenant.id} already exists`);
+      if (isConstraint(error, 'SQLITE_CONSTRAINT_UNIQUE')) throw new AppError(ErrorCodes.tenantExists, 'the Entra tenant is already mapped to a tenant');
+      throw error;
+    }
+    return tenant;
+  }
+
+  async get(tenantId: string): Promise<Tenant | undefined> {
+    const row = this.row(tenantId);
+    return row === undefined ? undefined : toTenant(row);
+  }
+
+  async getByEntraTenantId(entraTenantId: string): Promise<Tenant | undefined> {
+    const row = prepare(this.db, `SELECT ${TENANT_COLUMNS} FROM tenants WHERE entra_tenant_id = ?`).get(entraTenantId) as TenantRow | undefined;
+    return row === undefined ? undefined : toTenant(row);
+  }
+
+  async list(options: PageOptions & { status?: TenantStatus }): Promise<Page<Tenant>> {
+    const limit = pageLimit(options.limit);
+    const scope = pageScope('tenants', null, { status: options.status });
+    const after = decodePageToken(options.continuationToken, scope, ['string']);
+    const where: string[] = [];
+    if (options.status !== undefined) where.push('status = @status');
+    if (after !== undefined) where.push('id > @after_id');
+    const sql = `SELECT ${TENANT_COLUMNS} FROM tenants ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT @take`;
+    const rows = prepare(this.db, sql).all({ status: options.status, after_id: after?.[0], take: limit + 1 }) as TenantRow[];
+    return toPage(rows, limit, toTenant, (row) => [row.id], scope);
+  }
+
+  async update(
+    tenantId: string,
+    changes: Partial<Pick<Tenant, 'name' | 'tier' | 'status' | 'quotas' | 'entraTenantId'>>,
+    precondition?: Precondition,
+  ): Promise<Tenant> {
+    try {
+      return this.db
+        .transaction(() => {
+          const row = this.row(tenantId);
+          if (row === undefined) throw new AppError(ErrorCodes.tenantNotFound, `tenant ${tenantId} does not exist`);
+          checkPrecondition(precondition, row.revision, `tenant ${tenantId}`);
+          const current = toTenant(row);
+          const next: Tenant = {
+            ...current,
+            name: changes.name ?? current.name,
+            tier: changes.tier ?? current.tier,
+            status: changes.status ?? current.status,
+            quotas: changes.quotas === undefined ? current.quotas : { ...changes.quotas },
+            entraTenantId: changes.entraTenantId === undefined ? current.entraTenantId : changes.entraTenantId,
+            updatedAt: now(),
+            revision: current.revision + 1,
+          };
+          prepare(
+            this.db,
+            'UPDATE tenants SET name = @name, tier = @tier, status = @status, quotas = @quotas, entra_tenant_id = @entra, updated_at = @at, revision = @revision WHERE id = @id',
+          ).run({
+            id: tenantId,
+            name: next.name,
+            tier: next.tier,
+            status: next.status,
+            quotas: JSON.stringify(next.quotas),
+            entra: next.entraTenantId,
+            at: next.updatedAt,
+            revision: next.revision,
+          });
+          return next;
+        })
+        .immediate();
+    } catch (error) {
+      if (isConstraint(error, 'SQLITE_CONSTRAINT_UNIQUE')) throw new AppError(ErrorCodes.tenantExists, 'the Entra tenant is already mapped to a tenant');
+      throw error;
+    }
+  }
+
+  async delete(tenantId: string, precondition?: Precondition): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        const row = this.row(tenantId);
+        if (row === undefined) return false;
+        checkPrecondition(precondition, row.revision, `tenant ${tenantId}`);
+        // The data goes first, inside the same transaction as the registry row: if removing it fails, the
+        // tenant stays registered (and deletable again) instead of leaving unreachable data behind.
+        if (row.placement === 'dedicated') this.store.removeDedicated(tenantId);
+        else deleteTenantRows(new TenantScope(tenantId, () => this.db));
+        prepare(this.db, 'DELETE FROM tenants WHERE id = ?').run(tenantId);
+        return true;
+      })
+      .immediate();
+  }
+}
+
+function deleteTenantRows(scope: TenantScope): void {
+  for (const table of TENANT_TABLES) scope.run(`DELETE FROM ${table} WHERE tenant_id = @tenant_id`);
+}
+
+// -------------------------------------------------------------------------------------------- tenant data
+
+class SqliteTenantDataStore implements TenantDataStore {
+  readonly tenantId: string;
+  readonly workflows: WorkflowRepository;
+  readonly runs: RunRepository;
+  readonly audit: AuditRepository;
+
+  constructor(scope: TenantScope) {
+    this.tenantId = scope.tenantId;
+    this.workflows = new SqliteWorkflowRepository(scope);
+    this.runs = new SqliteRunRepository(scope);
+    this.audit = new SqliteAuditRepository(scope);
+  }
+}
+
+interface WorkflowRow {
+  id: string;
+  name: string;
+  description: string;
+  draft: string;
+  latest_version: number | null;
+  created_at: string;
+  updated_at: string;
+  created_by: string;
+  revision: number;
+}
+
+interface VersionRow {
+  workflow_id: string;
+  version: number;
+  definition: string;
+  published_at: string;
+  published_by: string;
+}
+
+const WORKFLOW_COLUMNS = 'id, name, description, draft, latest_version, created_at, updated_at, created_by, revision';
+const VERSION_COLUMNS = 'workflow_id, version, definition, published_at, published_by';
+
+class SqliteWorkflowRepository implements WorkflowRepository {
+  constructor(private readonly scope: TenantScope) {}
+
+  private toWorkflow = (row: WorkflowRow): Workflow => ({
+    tenantId: this.scope.tenantId,
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    draft: JSON.parse(row.draft) as JsonObject,
+    latestVersion: row.latest_version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    createdBy: row.created_by,
+    revision: row.revision,
+  });
+
+  private toVersion = (row: VersionRow): WorkflowVersion => ({
+    tenantId: this.scope.tenantId,
+    workflowId: row.workflow_id,
+    version: row.version,
+    definition: JSON.parse(row.definition) as JsonObject,
+    publishedAt: row.published_at,
+    publishedBy: row.published_by,
+  });
+
+  private row(workflowId: string): WorkflowRow | undefined {
+    return this.scope.get<WorkflowRow>(`SELECT ${WORKFLOW_COLUMNS} FROM workflows WHERE tenant_id = @tenant_id AND id = @id`, { id: workflowId });
+  }
+
+  /** The workflow, checked against the precondition, or WORKFLOW.NOT_FOUND. Call inside a transaction. */
+  private existing(workflowId: string, precondition: Precondition | undefined): WorkflowRow {
+    const row = this.row(workflowId);
+    if (row === undefined) throw new AppError(ErrorCodes.workflowNotFound, `workflow ${workflowId} does not exist`);
+    checkPrecondition(precondition, row.revision, `workflow ${workflowId}`);
+    return row;
+  }
+
+  async create(input: Omit<Workflow, 'tenantId' | 'createdAt' | 'updatedAt' | 'revision' | 'latestVersion'>): Promise<Workflow> {
+    const at = now();
+    try {
+      this.scope.run(
+        `INSERT INTO workflows (tenant_id, ${WORKFLOW_COLUMNS}) VALUES (@tenant_id, @id, @name, @description, @draft, NULL, @at, @at, @created_by, 1)`,
+        { id: input.id, name: input.name, description: input.description, draft: toJsonText(input.draft), at, created_by: input.createdBy },
+      );
+    } catch (error) {
+      if (isConstraint(error, 'SQLITE_CONSTRAINT_PRIMARYKEY')) throw new AppError(ErrorCodes.workflowExists, `workflow ${input.id} already exists`);
+      throw error;
+    }
+    return this.toWorkflow(this.row(input.id)!);
+  }
+
+  async get(workflowId: string): Promise<Workflow | undefined> {
+    const row = this.row(workflowId);
+    return row === undefined ? undefined : this.toWorkflow(row);
+  }
+
+  async list(options: PageOptions): Promise<Page<Workflow>> {
+    const limit = pageLimit(options.limit);
+    const scope = pageScope('workflows', this.scope.tenantId);
+    const after = decodePageToken(options.continuationToken, scope, ['string']);
+    const rows = this.scope.all<WorkflowRow>(
+      `SELECT ${WORKFLOW_COLUMNS} FROM workflows WHERE tenant_id = @tenant_id ${after === undefined ? '' : 'AND id > @after_id'} ORDER BY id LIMIT @take`,
+      { after_id: after?.[0], take: limit + 1 },
+    );
+    return toPage(rows, limit, this.toWorkflow, (row) => [row.id], scope);
+  }
+
+  async count(): Promise<number> {
+    return this.scope.get<{ n: number }>('SELECT COUNT(*) AS n FROM workflows WHERE tenant_id = @tenant_id')!.n;
+  }
+
+  async updateDraft(workflowId: string, changes: { name?: string; description?: string; draft?: JsonObject }, precondition?: Precondition): Promise<Workflow> {
+    return this.scope.transaction(() => {
+      const row = this.existing(workflowId, precondition);
+      this.scope.run(
+        'UPDATE workflows SET name = @name, description = @description, draft = @draft, updated_at = @at, revision = revision + 1 WHERE tenant_id = @tenant_id AND id = @id',
+        {
+          id: workflowId,
+          name: changes.name ?? row.name,
+          description: changes.description ?? row.description,
+          draft: changes.draft === undefined ? row.draft : toJsonText(changes.draft),
+          at: now(),
+        },
+      );
+      return this.toWorkflow(this.row(workflowId)!);
+    });
+  }
+
+  async delete(workflowId: string, precondition?: Precondition): Promise<boolean> {
+    return this.scope.transaction(() => {
+      const row = this.row(workflowId);
+      if (row === undefined) return false;
+      checkPrecondition(precondition, row.revision, `workflow ${workflowId}`);
+      this.scope.run('DELETE FROM workflow_versions WHERE tenant_id = @tenant_id AND workflow_id = @id', { id: workflowId });
+      this.scope.run('DELETE FROM workflows WHERE tenant_id = @tenant_id AND id = @id', { id: workflowId });
+      return true;
+    });
+  }
+
+  async publish(workflowId: string, publishedBy: string, precondition?: Precondition): Promise<WorkflowVersion> {
+    return this.scope.transaction(() => {
+      const row = this.existing(workflowId, precondition);
+      const version = (row.latest_version ?? 0) + 1;
+      const at = now();
+      // The draft text is copied as stored: the version is exactly what the draft was at this moment.
+      this.scope.run(
+        `INSERT INTO workflow_versions (tenant_id, ${VERSION_COLUMNS}) VALUES (@tenant_id, @id, @version, @definition, @at, @published_by)`,
+        { id: workflowId, version, definition: row.draft, at, published_by: publishedBy },
+      );
+      this.scope.run(
+        'UPDATE workflows SET latest_version = @version, updated_at = @at, revision = revision + 1 WHERE tenant_id = @tenant_id AND id = @id',
+        { id: workflowId, version, at },
+      );
+      return this.toVersion({ workflow_id: workflowId, version, definition: row.draft, published_at: at, published_by: publishedBy });
+    });
+  }
+
+  async getVersion(workflowId: string, version: number): Promise<WorkflowVersion | undefined> {
+    const row = this.scope.get<VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM workflow_versions WHERE tenant_id = @tenant_id AND workflow_id = @id AND version = @version`,
+      { id: workflowId, version },
+    );
+    return row === undefined ? undefined : this.toVersion(row);
+  }
+
+  async listVersions(workflowId: string, options: PageOptions): Promise<Page<WorkflowVersion>> {
+    const limit = pageLimit(options.limit);
+    const scope = pageScope('workflow_versions', this.scope.tenantId, { workflowId });
+    const after = decodePageToken(options.continuationToken, scope, ['number']);
+    const rows = this.scope.all<VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM workflow_versions WHERE tenant_id = @tenant_id AND workflow_id = @id ${after === undefined ? '' : 'AND version < @after_version'} ORDER BY version DESC LIMIT @take`,
+      { id: workflowId, after_version: after?.[0], take: limit + 1 },
+    );
+    return toPage(rows, limit, this.toVersion, (row) => [row.version], scope);
+  }
+}
+
+interface RunRow {
+  id: string;
+  workflow_id: string;
+  workflow_version: number;
+  trigger_kind: string;
+  trigger_source: string;
+  input: string;
+  status: string;
+  output: string | null;
+  error: string | null;
+  idempotency_key: string | null;
+  correlation_id: string;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+}
+
+interface StepRow {
+  run_id: string;
+  step_id: string;
+  iteration: number;
+  status: string;
+  attempts: number;
+  started_at: string | null;
+  completed_at: string | null;
+  error: string | null;
+  output: string | null;
+  output_ref: string | null;
+}
+
+const RUN_COLUMNS =
+  'id, workflow_id, workflow_version, trigger_kind, trigger_source, input, status, output, error, idempotency_key, correlation_id, created_at, started_at, completed_at';
+const STEP_COLUMNS = 'run_id, step_id, iteration, status, attempts, started_at, completed_at, error, output, output_ref';
+
+/** Stored iteration of a step outside forEach (see the step_executions migration). */
+const NO_ITERATION = -1;
+
+class SqliteRunRepository implements RunRepository {
+  constructor(private readonly scope: TenantScope) {}
+
+  private toRun = (row: RunRow): Run => ({
+    tenantId: this.scope.tenantId,
+    id: row.id,
+    workflowId: row.workflow_id,
+    workflowVersion: row.workflow_version,
+    trigger: { kind: row.trigger_kind as TriggerKind, source: row.trigger_source },
+    input: JSON.parse(row.input) as JsonValue,
+    status: row.status as RunStatus,
+    output: fromJsonText(row.output),
+    error: fromJsonText<RunError>(row.error),
+    idempotencyKey: row.idempotency_key,
+    correlationId: row.correlation_id,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    completedAt: row.completed_at,
+  });
+
+  private toStep = (row: StepRow): StepExecution => ({
+    tenantId: this.scope.tenantId,
+    runId: row.run_id,
+    stepId: row.step_id,
+    iteration: row.iteration === NO_ITERATION ? null : row.iteration,
+    status: row.status as StepStatus,
+    attempts: row.attempts,
+    startedAt: row.started_at,
+    completedAt: row.completed_at,
+    error: fromJsonText<RunError>(row.error),
+    output: fromJsonText(row.output),
+    outputRef: row.output_ref,
+  });
+
+  private row(runId: string): RunRow | undefined {
+    return this.scope.get<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE tenant_id = @tenant_id AND id = @id`, { id: runId });
+  }
+
+  async create(input: Omit<Run, 'tenantId'>): Promise<{ run: Run; created: boolean }> {
+    const params = {
+      id: input.id,
+      workflow_id: input.workflowId,
+      workflow_version: input.workflowVersion,
+      trigger_kind: input.trigger.kind,
+      trigger_source: input.trigger.source,
+      input: toJsonText(input.input),
+      status: input.status,
+      output: input.output === null ? null : toJsonText(input.output),
+      error: input.error === null ? null : JSON.stringify(input.error),
+      idempotency_key: input.idempotencyKey,
+      correlation_id: input.correlationId,
+      created_at: isoTimestamp(input.createdAt, 'createdAt'),
+      started_at: isoTimestampOrNull(input.startedAt, 'startedAt'),
+      completed_at: isoTimestampOrNull(input.completedAt, 'completedAt'),
+    };
+    return this.scope.transaction(() => {
+      if (input.idempotencyKey !== null) {
+        const first = this.scope.get<RunRow>(
+          `SELECT ${RUN_COLUMNS} FROM runs WHERE tenant_id = @tenant_id AND workflow_id = @workflow_id AND idempotency_key = @key`,
+          { workflow_id: input.workflowId, key: input.idempotencyKey },
+        );
+        if (first !== undefined) return { run: this.toRun(first), created: false };
+      }
+      try {
+        this.scope.run(
+          `INSERT INTO runs (tenant_id, ${RUN_COLUMNS}) VALUES (@tenant_id, @id, @workflow_id, @workflow_version, @trigger_kind, @trigger_source, @input, @status, @output, @error, @idempotency_key, @correlation_id, @created_at, @started_at, @completed_at)`,
+          params,
+        );
+      } catch (error) {
+        if (isConstraint(error, 'SQLITE_CONSTRAINT_PRIMARYKEY')) throw new AppError(ErrorCodes.conflict, `run ${input.id} already exists`);
+        throw error;
+      }
+      return { run: this.toRun(this.row(input.id)!), created: true };
+    });
+  }
+
+  async get(runId: string): Promise<Run | undefined> {
+    const row = this.row(runId);
+    return row === undefined ? undefined : this.toRun(row);
+  }
+
+  async list(query: RunQuery): Promise<Page<Run>> {
+    const limit = pageLimit(query.limit);
+    const createdFrom = query.createdFrom === undefined ? undefined : isoTimestamp(query.createdFrom, 'createdFrom');
+    const createdTo = query.createdTo === undefined ? undefined : isoTimestamp(query.createdTo, 'createdTo');
+    const scope = pageScope('runs', this.scope.tenantId, { workflowId: query.workflowId, status: query.status, createdFrom, createdTo });
+    const after = decodePageToken(query.continuationToken, scope, ['string', 'string']);
+    const where = ['tenant_id = @tenant_id'];
+    if (query.workflowId !== undefined) where.push('workflow_id = @workflow_id');
+    if (query.status !== undefined) where.push('status = @status');
+    if (createdFrom !== undefined) where.push('created_at >= @created_from');
+    if (createdTo !== undefined) where.push('created_at <= @created_to');
+    if (after !== undefined) where.push('(created_at < @after_at OR (created_at = @after_at AND id < @after_id))');
+    const rows = this.scope.all<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT @take`, {
+      workflow_id: query.workflowId,
+      status: query.status,
+      created_from: createdFrom,
+      created_to: createdTo,
+      after_at: after?.[0],
+      after_id: after?.[1],
+      take: limit + 1,
+    });
+    return toPage(rows, limit, this.toRun, (row) => [row.created_at, row.id], scope);
+  }
+
+  async countCreatedSince(since: string): Promise<number> {
+    return this.scope.get<{ n: number }>('SELECT COUNT(*) AS n FROM runs WHERE tenant_id = @tenant_id AND created_at >= @since', {
+      since: isoTimestamp(since, 'since'),
+    })!.n;
+  }
+
+  async update(runId: string, changes: Partial<Pick<Run, 'status' | 'output' | 'error' | 'startedAt' | 'completedAt'>>): Promise<Run> {
+    // Only the fields present in `changes` are written; an explicit null clears a field.
+    const sets: string[] = [];
+    const params: Params = { id: runId };
+    if (changes.status !== undefined) {
+      sets.push('status = @status');
+      params['status'] = changes.status;
+    }
+    if (changes.output !== undefined) {
+      sets.push('output = @output');
+      params['output'] = changes.output === null ? null : toJsonText(changes.output);
+    }
+    if (changes.error !== undefined) {
+      sets.push('error = @error');
+      params['error'] = changes.error === null ? null : JSON.stringify(changes.error);
+    }
+    if (changes.startedAt !== undefined) {
+      sets.push('started_at = @started_at');
+      params['started_at'] = isoTimestampOrNull(changes.startedAt, 'startedAt');
+    }
+    if (changes.completedAt !== undefined) {
+      sets.push('completed_at = @completed_at');
+      params['completed_at'] = isoTimestampOrNull(changes.completedAt, 'completedAt');
+    }
+    return this.scope.transaction(() => {
+      if (sets.length > 0) this.scope.run(`UPDATE runs SET ${sets.join(', ')} WHERE tenant_id = @tenant_id AND id = @id`, params);
+      const row = this.row(runId);
+      if (row === undefined) throw new AppError(ErrorCodes.runNotFound, `run ${runId} does not exist`);
+      return this.toRun(row);
+    });
+  }
+
+  async putStep(step: Omit<StepExecution, 'tenantId'>): Promise<void> {
+    if (step.iteration !== null && (!Number.isSafeInteger(step.iteration) || step.iteration < 0)) {
+      throw invalidRequest('iteration must be null or an integer >= 0');
+    }
+    const params = {
+      run_id: step.runId,
+      step_id: step.stepId,
+      iteration: step.iteration ?? NO_ITERATION,
+      status: step.status,
+      attempts: step.attempts,
+      started_at: isoTimestampOrNull(step.startedAt, 'startedAt'),
+      completed_at: isoTimestampOrNull(step.completedAt, 'completedAt'),
+      error: step.error === null ? null : JSON.stringify(step.error),
+      output: step.output === null ? null : toJsonText(step.output),
+      output_ref: step.outputRef,
+    };
+    this.scope.transaction(() => {
+      if (this.scope.get('SELECT 1 FROM runs WHERE tenant_id = @tenant_id AND id = @run_id', { run_id: step.runId }) === undefined) {
+        throw new AppError(ErrorCodes.runNotFound, `run ${step.runId} does not exist`);
+      }
+      this.scope.run(
+        `INSERT INTO step_executions (tenant_id, ${STEP_COLUMNS}) VALUES (@tenant_id, @run_id, @step_id, @iteration, @status, @attempts, @started_at, @completed_at, @error, @output, @output_ref)
+         ON CONFLICT (tenant_id, run_id, step_id, iteration) DO UPDATE SET status = excluded.status, attempts = excluded.attempts,
+           started_at = excluded.started_at, completed_at = excluded.completed_at, error = excluded.error, output = excluded.output, output_ref = excluded.output_ref`,
+        params,
+      );
+    });
+  }
+
+  async listSteps(runId: string): Promise<StepExecution[]> {
+    return this.scope
+      .all<StepRow>(`SELECT ${STEP_COLUMNS} FROM step_executions WHERE tenant_id = @tenant_id AND run_id = @run_id ORDER BY step_id, iteration`, { run_id: runId })
+      .map(this.toStep);
+  }
+}
+
+interface AuditRow {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  outcome: string;
+  error_code: string | null;
+  correlation_id: string;
+}
+
+const AUDIT_COLUMNS = 'id, at, actor, action, target_type, target_id, outcome, error_code, correlation_id';
+
+class SqliteAuditRepository implements AuditRepository {
+  constructor(private readonly scope: TenantScope) {}
+
+  private toEntry = (row: AuditRow): AuditEntry => ({
+    tenantId: this.scope.tenantId,
+    id: row.id,
+    at: row.at,
+    actor: JSON.parse(row.actor) as AuditEntry['actor'],
+    action: row.action,
+    target: { type: row.target_type, id: row.target_id },
+    outcome: row.outcome as AuditEntry['outcome'],
+    errorCode: row.error_code,
+    correlationId: row.correlation_id,
+  });
+
+  /** Idempotent by entry id: a retried append (e.g. a replayed activity) records the entry once. */
+  async append(entry: Omit<AuditEntry, 'tenantId'>): Promise<void> {
+    this.scope.run(
+      `INSERT INTO audit_entries (tenant_id, ${AUDIT_COLUMNS}) VALUES (@tenant_id, @id, @at, @actor, @action, @target_type, @target_id, @outcome, @error_code, @correlation_id)
+       ON CONFLICT (tenant_id, id) DO NOTHING`,
+      {
+        id: entry.id,
+        at: isoTimestamp(entry.at, 'at'),
+        actor: JSON.stringify(entry.actor),
+        action: entry.action,
+        target_type: entry.target.type,
+        target_id: entry.target.id,
+        outcome: entry.outcome,
+        error_code: entry.errorCode,
+        correlation_id: entry.correlationId,
+      },
+    );
+  }
+
+  async list(options: PageOptions & { action?: string; from?: string; to?: string }): Promise<Page<AuditEntry>> {
+    const limit = pageLimit(options.limit);
+    const from = options.from === undefined ? undefined : isoTimestamp(options.from, 'from');
+    const to = options.to === undefined ? undefined : isoTimestamp(options.to, 'to');
+    const scope = pageScope('audit', this.scope.tenantId, { action: options.action, from, to });
+    const after = decodePageToken(options.continuationToken, scope, ['string', 'string']);
+    const where = ['tenant_id = @tenant_id'];
+    if (options.action !== undefined) where.push('action = @action');
+    if (from !== undefined) where.push('at >= @from');
+    if (to !== undefined) where.push('at <= @to');
+    if (after !== undefined) where.push('(at < @after_at OR (at = @after_at AND id < @after_id))');
+    const rows = this.scope.all<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY at DESC, id DESC LIMIT @take`, {
+      action: options.action,
+      from,
+      to,
+      after_at: after?.[0],
+      after_id: after?.[1],
+      take: limit + 1,
+    });
+    return toPage(rows, limit, this.toEntry, (row) => [row.at, row.id], scope);
+  }
+}

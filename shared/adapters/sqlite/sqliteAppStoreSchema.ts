@@ -1,0 +1,174 @@
+import type Database from 'better-sqlite3';
+
+/** One schema change. Versions are numbered from 1 per track and never edited once released: add a new one. */
+export interface SqliteMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * The migration tracks. The control database (the `file` of the store) holds the tenant registry and the data of
+ * every shared tenant, so it runs both tracks; a dedicated tenant's database runs only `tenant-data`.
+ */
+export type SqliteMigrationTrack = 'control' | 'tenant-data';
+
+/** The tenant registry (control plane): not tenant-scoped, so it has no tenant_id. */
+export const CONTROL_MIGRATIONS: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    name: 'tenants',
+    sql: `
+      CREATE TABLE tenants (
+        id TEXT NOT NULL PRIMARY KEY,
+        name TEXT NOT NULL,
+        tier TEXT NOT NULL,
+        status TEXT NOT NULL,
+        quotas TEXT NOT NULL CHECK (json_valid(quotas)),
+        entra_tenant_id TEXT UNIQUE,
+        placement TEXT NOT NULL CHECK (placement IN ('shared', 'dedicated')),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        revision INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX tenants_status ON tenants (status, id);
+    `,
+  },
+];
+
+/**
+ * Each tenant's data. Every table carries tenant_id, and every primary key, unique index and index starts with
+ * it: the repository binds the tenant in every statement, so every lookup is a prefix seek within one tenant,
+ * and a key can only collide with a key of the same tenant (a duplicate-key error never reveals another
+ * tenant's ids). Foreign keys include tenant_id too, so a row can never point at another tenant's row.
+ * JSON is TEXT (checked with json_valid); timestamps are ISO 8601 UTC TEXT, which sorts chronologically.
+ */
+export const TENANT_DATA_MIGRATIONS: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    name: 'workflows, versions, runs, steps, audit',
+    sql: `
+      CREATE TABLE workflows (
+        tenant_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        description TEXT NOT NULL,
+        draft TEXT NOT NULL CHECK (json_valid(draft)),
+        latest_version INTEGER,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, id)
+      ) STRICT;
+
+      CREATE TABLE workflow_versions (
+        tenant_id TEXT NOT NULL,
+        workflow_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        definition TEXT NOT NULL CHECK (json_valid(definition)),
+        published_at TEXT NOT NULL,
+        published_by TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, workflow_id, version),
+        FOREIGN KEY (tenant_id, workflow_id) REFERENCES workflows (tenant_id, id)
+      ) STRICT;
+
+      CREATE TABLE runs (
+        tenant_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        workflow_id TEXT NOT NULL,
+        workflow_version INTEGER NOT NULL,
+        trigger_kind TEXT NOT NULL,
+        trigger_source TEXT NOT NULL,
+        input TEXT NOT NULL CHECK (json_valid(input)),
+        status TEXT NOT NULL,
+        output TEXT CHECK (output IS NULL OR json_valid(output)),
+        error TEXT CHECK (error IS NULL OR json_valid(error)),
+        idempotency_key TEXT,
+        correlation_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        started_at TEXT,
+        completed_at TEXT,
+        PRIMARY KEY (tenant_id, id)
+      ) STRICT;
+      CREATE UNIQUE INDEX runs_idempotency ON runs (tenant_id, workflow_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+      CREATE INDEX runs_created ON runs (tenant_id, created_at, id);
+      CREATE INDEX runs_workflow_created ON runs (tenant_id, workflow_id, created_at, id);
+      CREATE INDEX runs_status_created ON runs (tenant_id, status, created_at, id);
+
+      -- iteration is -1 for a step outside forEach: NULLs are distinct in a key, so NULL could not be upserted.
+      CREATE TABLE step_executions (
+        tenant_id TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        step_id TEXT NOT NULL,
+        iteration INTEGER NOT NULL CHECK (iteration >= -1),
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        started_at TEXT,
+        completed_at TEXT,
+        error TEXT CHECK (error IS NULL OR json_valid(error)),
+        output TEXT CHECK (output IS NULL OR json_valid(output)),
+        output_ref TEXT,
+        PRIMARY KEY (tenant_id, run_id, step_id, iteration),
+        FOREIGN KEY (tenant_id, run_id) REFERENCES runs (tenant_id, id)
+      ) STRICT;
+
+      CREATE TABLE audit_entries (
+        tenant_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL CHECK (json_valid(actor)),
+        action TEXT NOT NULL,
+        target_type TEXT NOT NULL,
+        target_id TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        error_code TEXT,
+        correlation_id TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, id)
+      ) STRICT;
+      CREATE INDEX audit_at ON audit_entries (tenant_id, at, id);
+      CREATE INDEX audit_action_at ON audit_entries (tenant_id, action, at, id);
+    `,
+  },
+];
+
+/** The tenant tables, children first: the order in which a tenant's rows are deleted. */
+export const TENANT_TABLES = ['step_executions', 'runs', 'workflow_versions', 'workflows', 'audit_entries'] as const;
+
+const MIGRATIONS: Readonly<Record<SqliteMigrationTrack, readonly SqliteMigration[]>> = {
+  control: CONTROL_MIGRATIONS,
+  'tenant-data': TENANT_DATA_MIGRATIONS,
+};
+
+/**
+ * Brings a database up to date on the given tracks, recording each applied migration in `schema_migrations`.
+ * It runs in one IMMEDIATE transaction, so processes opening the same file at once apply each migration once
+ * (the second waits on the write lock, then finds nothing left to do). A database migrated by a newer release
+ * (a version this code does not know) is refused rather than used with a schema the code does not understand.
+ */
+export function migrateSqlite(db: Database.Database, tracks: readonly SqliteMigrationTrack[]): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    track TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL,
+    PRIMARY KEY (track, version)
+  ) STRICT`);
+  const applied = db.prepare<[string], { version: number }>('SELECT version FROM schema_migrations WHERE track = ?');
+  const record = db.prepare('INSERT INTO schema_migrations (track, version, name, applied_at) VALUES (?, ?, ?, ?)');
+  db.transaction(() => {
+    for (const track of tracks) {
+      const known = MIGRATIONS[track];
+      const done = new Set(applied.all(track).map((row) => row.version));
+      const newest = Math.max(0, ...done);
+      if (newest > known.length) {
+        throw new Error(`${db.name}: schema track ${track} is at version ${newest}, newer than this release knows (${known.length})`);
+      }
+      for (const migration of known) {
+        if (done.has(migration.version)) continue;
+        db.exec(migration.sql);
+        record.run(track, migration.version, migration.name, new Date().toISOString());
+      }
+    }
+  }).immediate();
+}

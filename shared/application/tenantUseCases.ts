@@ -1,0 +1,73 @@
+import { AppError, ErrorCodes } from '../domain/errors.js';
+import { DEFAULT_QUOTAS, type Tenant, type TenantPlacement, type TenantQuotas, type TenantStatus, type TenantTier } from '../domain/tenant.js';
+import type { AppStore, Page, PageOptions } from '../ports/appStore.js';
+import { createTenantSchema, updateTenantSchema } from './requestSchemas.js';
+import { validateRequest } from './validateRequest.js';
+
+export interface TenantDependencies {
+  store: AppStore;
+  /** Development only: the Entra tenant id the development issuer uses for a tenant without one. */
+  defaultEntraTenantId?: (tenantId: string) => string;
+}
+
+interface CreateTenantBody {
+  id: string;
+  name: string;
+  tier: TenantTier;
+  entraTenantId?: string;
+  placement?: TenantPlacement;
+  quotas?: Partial<TenantQuotas>;
+}
+
+interface UpdateTenantBody {
+  name?: string;
+  tier?: TenantTier;
+  status?: TenantStatus;
+  entraTenantId?: string | null;
+  quotas?: Partial<TenantQuotas>;
+}
+
+/** Onboards a tenant: tier defaults for quotas (overridable field by field), shared or dedicated placement. */
+export async function createTenant(body: unknown, deps: TenantDependencies): Promise<Tenant> {
+  const request = validateRequest<CreateTenantBody>(createTenantSchema, body);
+  const entraTenantId = request.entraTenantId?.toLowerCase() ?? deps.defaultEntraTenantId?.(request.id) ?? null;
+  return deps.store.tenants.create({
+    id: request.id,
+    name: request.name,
+    tier: request.tier,
+    status: 'active',
+    quotas: { ...DEFAULT_QUOTAS[request.tier], ...request.quotas },
+    entraTenantId,
+    placement: request.placement ?? 'shared',
+  });
+}
+
+export async function getTenant(tenantId: string, deps: TenantDependencies): Promise<Tenant> {
+  const tenant = await deps.store.tenants.get(tenantId);
+  if (!tenant) throw new AppError(ErrorCodes.tenantNotFound, `Tenant '${tenantId}' was not found.`);
+  return tenant;
+}
+
+export async function listTenants(options: PageOptions & { status?: TenantStatus }, deps: TenantDependencies): Promise<Page<Tenant>> {
+  return deps.store.tenants.list(options);
+}
+
+/** Changes a tenant; a tier change resets quotas to the new tier's defaults unless quotas are given too. */
+export async function updateTenant(tenantId: string, body: unknown, ifRevision: number | undefined, deps: TenantDependencies): Promise<Tenant> {
+  const request = validateRequest<UpdateTenantBody>(updateTenantSchema, body);
+  const current = await getTenant(tenantId, deps);
+  const tier = request.tier ?? current.tier;
+  const baseQuotas = request.tier && request.tier !== current.tier ? DEFAULT_QUOTAS[tier] : current.quotas;
+  const changes: Parameters<AppStore['tenants']['update']>[1] = {};
+  if (request.name !== undefined) changes.name = request.name;
+  if (request.tier !== undefined) changes.tier = request.tier;
+  if (request.status !== undefined) changes.status = request.status;
+  if (request.entraTenantId !== undefined) changes.entraTenantId = request.entraTenantId?.toLowerCase() ?? null;
+  if (request.quotas !== undefined || request.tier !== undefined) changes.quotas = { ...baseQuotas, ...request.quotas };
+  return deps.store.tenants.update(tenantId, changes, ifRevision === undefined ? {} : { ifRevision });
+}
+
+/** Offboards a tenant with all of its data. Idempotent: deleting a deleted tenant is not an error. */
+export async function deleteTenant(tenantId: string, ifRevision: number | undefined, deps: TenantDependencies): Promise<void> {
+  await deps.store.tenants.delete(tenantId, ifRevision === undefined ? {} : { ifRevision });
+}

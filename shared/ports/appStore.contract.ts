@@ -1,0 +1,659 @@
+/**
+ * The contract every AppStore adapter must meet, as one vitest suite each adapter runs beside its own tests
+ * (`runAppStoreContract({ name: 'sqlite', newStore })`). It pins the behaviour the port leaves open, so that
+ * adapters agree with each other:
+ *
+ * - Orders: tenants and workflows by id ascending; versions newest first (highest version first); runs
+ *   newest first (createdAt, then id, descending); audit newest first (at, then id, descending); steps by
+ *   step id, then iteration (no iteration first).
+ * - Pages: `limit` 1..100 (default 50), anything else is `REQUEST.INVALID`; a page has a continuation token
+ *   exactly when more items follow; a token is opaque, bound to the list, tenant and filters it came from, and
+ *   any other token (malformed, foreign, from another list or tenant) is `REQUEST.INVALID`.
+ * - Revisions start at 1 and increase by one on every change (publishing changes the workflow).
+ * - Timestamps are ISO 8601 UTC strings as `Date#toISOString()` writes them.
+ * - `audit.append` is idempotent by entry id; `putStep` requires the run to exist in the tenant.
+ *
+ * The suite is written for a store that other runs may share (Azure SQL): every test uses fresh random ids,
+ * never assumes an empty tenant registry, and deletes the tenants it created.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AuditEntry } from '../domain/audit.js';
+import { AppError, ErrorCodes } from '../domain/errors.js';
+import type { JsonObject } from '../domain/json.js';
+import type { Run, RunStatus, StepExecution } from '../domain/run.js';
+import { DEFAULT_QUOTAS, type Tenant, type TenantPlacement } from '../domain/tenant.js';
+import type { AppStore, Page, PageOptions, TenantDataStore } from './appStore.js';
+
+/** Options of {@link runAppStoreContract}. */
+export interface AppStoreContractOptions {
+  /** Names the adapter in the suite title. */
+  name: string;
+  /** A new, open store; called before every test and closed after it. */
+  newStore: () => Promise<AppStore>;
+  /** When set, every test is reported as skipped with this reason (e.g. no server is configured). */
+  skip?: string;
+}
+
+type TenantInput = Omit<Tenant, 'createdAt' | 'updatedAt' | 'revision'>;
+type RunInput = Omit<Run, 'tenantId'>;
+
+const BASE_TIME = Date.parse('2030-01-01T00:00:00.000Z');
+
+/** An ISO timestamp `seconds` after a fixed base, so tests control the time order of runs and audit entries. */
+function at(seconds: number): string {
+  return new Date(BASE_TIME + seconds * 1000).toISOString();
+}
+
+function uid(): string {
+  return randomUUID().replaceAll('-', '').slice(0, 10);
+}
+
+async function expectAppError(promise: Promise<unknown>, code: string): Promise<void> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught, `expected AppError ${code}`).toBeInstanceOf(AppError);
+  expect((caught as AppError).code).toBe(code);
+}
+
+/** Reads every page of a list, checking each page's size and that only the last page lacks a token. */
+async function readAllPages<T>(list: (options: PageOptions) => Promise<Page<T>>, limit: number): Promise<{ items: T[]; pages: number }> {
+  const items: T[] = [];
+  let token: string | undefined;
+  let pages = 0;
+  do {
+    const page = await list(token === undefined ? { limit } : { limit, continuationToken: token });
+    pages += 1;
+    expect(page.items.length).toBeLessThanOrEqual(limit);
+    if (page.continuationToken !== undefined) expect(page.items.length).toBe(limit);
+    items.push(...page.items);
+    token = page.continuationToken;
+    if (pages > 1000) throw new Error('paging does not end');
+  } while (token !== undefined);
+  return { items, pages };
+}
+
+function draft(label: string): JsonObject {
+  return { label, steps: [{ id: 'a', uses: 'rest.get', with: { url: 'https://example.com' } }], nested: { n: 1, ok: true, none: null } };
+}
+
+function runInput(id: string, workflowId: string, createdAt: string, overrides: Partial<RunInput> = {}): RunInput {
+  return {
+    id,
+    workflowId,
+    workflowVersion: 1,
+    trigger: { kind: 'api', source: 'user-1' },
+    input: { n: 1, list: [1, 'two', null] },
+    status: 'queued',
+    output: null,
+    error: null,
+    idempotencyKey: null,
+    correlationId: `corr-${id}`,
+    createdAt,
+    startedAt: null,
+    completedAt: null,
+    ...overrides,
+  };
+}
+
+function auditInput(id: string, when: string, action: string): Omit<AuditEntry, 'tenantId'> {
+  return {
+    id,
+    at: when,
+    actor: { subject: 'user-1', name: 'Ada', roles: ['Tenant.Admin'] },
+    action,
+    target: { type: 'workflow', id: 'wf' },
+    outcome: 'success',
+    errorCode: null,
+    correlationId: `corr-${id}`,
+  };
+}
+
+/**
+ * Registers the AppStore contract suite. Call it at the top level of an adapter's test file.
+ * With `skip`, every test is still listed, and reported as skipped with that reason.
+ */
+export function runAppStoreContract(options: AppStoreContractOptions): void {
+  const { name, newStore, skip } = options;
+  let store: AppStore;
+  let created: string[] = [];
+
+  /** A test that is reported as skipped, with the reason, when the suite is skipped. */
+  const test = (title: string, body: () => Promise<void>, timeoutMs?: number): void => {
+    if (skip !== undefined) {
+      it(title, (context) => context.skip(skip));
+    } else {
+      it(title, body, timeoutMs);
+    }
+  };
+
+  /** Creates a tenant with a fresh id (prefix + random), remembered for deletion after the test. */
+  async function newTenant(overrides: Partial<TenantInput> = {}, prefix = 't'): Promise<Tenant> {
+    const id = overrides.id ?? `${prefix}-${uid()}`;
+    created.push(id);
+    return store.tenants.create({
+      id,
+      name: `Tenant ${id}`,
+      tier: 'standard',
+      status: 'active',
+      quotas: { ...DEFAULT_QUOTAS.standard },
+      entraTenantId: null,
+      placement: 'shared',
+      ...overrides,
+    });
+  }
+
+  async function dataOf(placement: TenantPlacement = 'shared'): Promise<TenantDataStore> {
+    const tenant = await newTenant({ placement });
+    return store.forTenant(tenant.id);
+  }
+
+  describe(`AppStore contract: ${name}${skip === undefined ? '' : ` (skipped: ${skip})`}`, () => {
+    beforeEach(async () => {
+      if (skip !== undefined) return;
+      created = [];
+      store = await newStore();
+    });
+
+    afterEach(async () => {
+      if (skip !== undefined) return;
+      for (const id of created) {
+        await store.tenants.delete(id).catch(() => undefined);
+      }
+      await store.close();
+    });
+
+    describe('store', () => {
+      test('answers ping', async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
+      });
+    });
+
+    describe('tenants', () => {
+      test('creates, gets, updates and deletes a tenant, with revisions and preconditions', async () => {
+        const entra = randomUUID();
+        const tenant = await newTenant({ entraTenantId: entra, tier: 'premium', quotas: { ...DEFAULT_QUOTAS.premium } });
+        expect(tenant.revision).toBe(1);
+        expect(tenant.createdAt).toBe(tenant.updatedAt);
+        expect(new Date(tenant.createdAt).toISOString()).toBe(tenant.createdAt);
+        expect(tenant).toMatchObject({ tier: 'premium', status: 'active', placement: 'shared', entraTenantId: entra, quotas: DEFAULT_QUOTAS.premium });
+
+        expect(await store.tenants.get(tenant.id)).toEqual(tenant);
+        expect(await store.tenants.getByEntraTenantId(entra)).toEqual(tenant);
+        expect(await store.tenants.get(`missing-${uid()}`)).toBeUndefined();
+        expect(await store.tenants.getByEntraTenantId(randomUUID())).toBeUndefined();
+
+        const renamed = await store.tenants.update(tenant.id, { name: 'Renamed' });
+        expect(renamed).toMatchObject({ id: tenant.id, name: 'Renamed', tier: 'premium', revision: 2, createdAt: tenant.createdAt });
+        expect(renamed.updatedAt >= tenant.updatedAt).toBe(true);
+
+        await expectAppError(store.tenants.update(tenant.id, { status: 'suspended' }, { ifRevision: 1 }), ErrorCodes.preconditionFailed);
+        const quotas = { ...DEFAULT_QUOTAS.basic, runsPerDay: 7 };
+        const suspended = await store.tenants.update(tenant.id, { status: 'suspended', quotas, entraTenantId: null }, { ifRevision: 2 });
+        expect(suspended).toMatchObject({ status: 'suspended', quotas, entraTenantId: null, revision: 3 });
+        expect(await store.tenants.getByEntraTenantId(entra)).toBeUndefined();
+        expect(await store.tenants.get(tenant.id)).toEqual(suspended);
+
+        await expectAppError(store.tenants.update(`missing-${uid()}`, { name: 'x' }), ErrorCodes.tenantNotFound);
+        await expectAppError(store.tenants.delete(tenant.id, { ifRevision: 2 }), ErrorCodes.preconditionFailed);
+        expect(await store.tenants.delete(tenant.id, { ifRevision: 3 })).toBe(true);
+        expect(await store.tenants.get(tenant.id)).toBeUndefined();
+        expect(await store.tenants.delete(tenant.id)).toBe(false);
+      });
+
+      test('rejects a taken tenant id or Entra tenant id with TENANT.ALREADY_EXISTS', async () => {
+        const entra = randomUUID();
+        const first = await newTenant({ entraTenantId: entra });
+        await expectAppError(newTenant({ id: first.id }), ErrorCodes.tenantExists);
+        await expectAppError(newTenant({ entraTenantId: entra }), ErrorCodes.tenantExists);
+        const second = await newTenant({ entraTenantId: randomUUID() });
+        await expectAppError(store.tenants.update(second.id, { entraTenantId: entra }), ErrorCodes.tenantExists);
+        expect((await store.tenants.get(second.id))?.revision).toBe(1);
+        // Tenants without an Entra tenant id do not collide with each other.
+        await newTenant({ entraTenantId: null });
+        await newTenant({ entraTenantId: null });
+      });
+
+      test('rejects a tenant id that is not a slug with REQUEST.INVALID', async () => {
+        await expectAppError(newTenant({ id: '../Evil' }), ErrorCodes.requestInvalid);
+        await expectAppError(store.forTenant('../evil'), ErrorCodes.tenantNotFound);
+      });
+
+      test('pages tenants by id in a stable order, without duplicates or gaps, with a status filter', async () => {
+        const prefix = `p${uid()}`;
+        const ours: string[] = [];
+        for (let i = 0; i < 7; i += 1) ours.push((await newTenant({ id: `${prefix}-${i}` })).id);
+        await store.tenants.update(ours[2]!, { status: 'suspended' });
+        await store.tenants.update(ours[5]!, { status: 'suspended' });
+
+        const all = await readAllPages((page) => store.tenants.list(page), 2);
+        const ids = all.items.map((t) => t.id);
+        expect(new Set(ids).size).toBe(ids.length);
+        expect(ids.filter((id) => id.startsWith(`${prefix}-`))).toEqual(ours);
+        for (let i = 1; i < ids.length; i += 1) expect(ids[i - 1]! < ids[i]!).toBe(true);
+
+        const suspended = await readAllPages((page) => store.tenants.list({ ...page, status: 'suspended' }), 1);
+        expect(suspended.items.every((t) => t.status === 'suspended')).toBe(true);
+        expect(suspended.items.map((t) => t.id).filter((id) => id.startsWith(`${prefix}-`))).toEqual([ours[2], ours[5]]);
+        const active = await readAllPages((page) => store.tenants.list({ ...page, status: 'active' }), 3);
+        expect(active.items.map((t) => t.id).filter((id) => id.startsWith(`${prefix}-`))).toEqual([ours[0], ours[1], ours[3], ours[4], ours[6]]);
+      });
+
+      test('rejects bad continuation tokens and page limits with REQUEST.INVALID', async () => {
+        const data = await dataOf();
+        for (let i = 0; i < 3; i += 1) await data.workflows.create({ id: `wf-${i}`, name: 'w', description: '', draft: {}, createdBy: 'u' });
+        const workflowToken = (await data.workflows.list({ limit: 1 })).continuationToken;
+        expect(workflowToken).toBeDefined();
+        const bad = ['not a token', 'e30', Buffer.from(JSON.stringify({ k: ['x'] })).toString('base64url'), `${workflowToken}x`, workflowToken!.slice(0, -2)];
+        for (const token of bad) {
+          await expectAppError(data.workflows.list({ limit: 1, continuationToken: token }), ErrorCodes.requestInvalid);
+        }
+        // A token belongs to the list it came from.
+        await expectAppError(store.tenants.list({ continuationToken: workflowToken! }), ErrorCodes.requestInvalid);
+        await expectAppError(data.runs.list({ continuationToken: workflowToken! }), ErrorCodes.requestInvalid);
+        await expectAppError(data.audit.list({ continuationToken: workflowToken! }), ErrorCodes.requestInvalid);
+        await expectAppError(data.workflows.listVersions('wf-0', { continuationToken: workflowToken! }), ErrorCodes.requestInvalid);
+        for (const limit of [0, -1, 101, 1.5, Number.NaN]) {
+          await expectAppError(data.workflows.list({ limit }), ErrorCodes.requestInvalid);
+          await expectAppError(store.tenants.list({ limit }), ErrorCodes.requestInvalid);
+        }
+        expect((await data.workflows.list({ limit: 100 })).items).toHaveLength(3);
+        expect((await data.workflows.list({})).items).toHaveLength(3);
+      });
+    });
+
+    describe('workflows', () => {
+      test('creates, gets, lists and counts workflows; a taken id is WORKFLOW.ALREADY_EXISTS', async () => {
+        const data = await dataOf();
+        expect(await data.workflows.count()).toBe(0);
+        expect(await data.workflows.list({})).toEqual({ items: [] });
+        const wf = await data.workflows.create({ id: 'orders', name: 'Orders', description: 'Sync orders', draft: draft('v1'), createdBy: 'user-1' });
+        expect(wf).toMatchObject({ tenantId: data.tenantId, id: 'orders', name: 'Orders', description: 'Sync orders', draft: draft('v1'), latestVersion: null, createdBy: 'user-1', revision: 1 });
+        expect(wf.createdAt).toBe(wf.updatedAt);
+        expect(await data.workflows.get('orders')).toEqual(wf);
+        expect(await data.workflows.get('missing')).toBeUndefined();
+        await expectAppError(data.workflows.create({ id: 'orders', name: 'Again', description: '', draft: {}, createdBy: 'user-2' }), ErrorCodes.workflowExists);
+        await data.workflows.create({ id: 'billing', name: 'Billing', description: '', draft: {}, createdBy: 'user-1' });
+        expect(await data.workflows.count()).toBe(2);
+        expect((await data.workflows.list({})).items.map((w) => w.id)).toEqual(['billing', 'orders']);
+      });
+
+      test('replaces the draft with revisions and ifRevision preconditions', async () => {
+        const data = await dataOf();
+        await expectAppError(data.workflows.updateDraft('missing', { name: 'x' }), ErrorCodes.workflowNotFound);
+        const wf = await data.workflows.create({ id: 'wf', name: 'W', description: 'd', draft: draft('v1'), createdBy: 'u' });
+        const renamed = await data.workflows.updateDraft('wf', { name: 'W2' });
+        expect(renamed).toMatchObject({ name: 'W2', description: 'd', draft: draft('v1'), revision: 2, createdAt: wf.createdAt });
+        await expectAppError(data.workflows.updateDraft('wf', { draft: draft('stale') }, { ifRevision: 1 }), ErrorCodes.preconditionFailed);
+        const redrafted = await data.workflows.updateDraft('wf', { draft: draft('v2'), description: '' }, { ifRevision: 2 });
+        expect(redrafted).toMatchObject({ name: 'W2', description: '', draft: draft('v2'), revision: 3 });
+        expect(await data.workflows.get('wf')).toEqual(redrafted);
+      });
+
+      test('publishes immutable versions 1..n and lists them newest first', async () => {
+        const data = await dataOf();
+        await expectAppError(data.workflows.publish('missing', 'u'), ErrorCodes.workflowNotFound);
+        await data.workflows.create({ id: 'wf', name: 'W', description: '', draft: draft('v1'), createdBy: 'u' });
+        const v1 = await data.workflows.publish('wf', 'publisher-1', { ifRevision: 1 });
+        expect(v1).toMatchObject({ tenantId: data.tenantId, workflowId: 'wf', version: 1, definition: draft('v1'), publishedBy: 'publisher-1' });
+        expect(new Date(v1.publishedAt).toISOString()).toBe(v1.publishedAt);
+        const afterPublish = await data.workflows.get('wf');
+        expect(afterPublish).toMatchObject({ latestVersion: 1, revision: 2 });
+
+        await expectAppError(data.workflows.publish('wf', 'u', { ifRevision: 1 }), ErrorCodes.preconditionFailed);
+        await data.workflows.updateDraft('wf', { draft: draft('v2') });
+        const v2 = await data.workflows.publish('wf', 'publisher-2');
+        expect(v2.version).toBe(2);
+        await data.workflows.updateDraft('wf', { draft: draft('v3-draft') });
+
+        expect(await data.workflows.getVersion('wf', 1)).toEqual(v1);
+        expect(await data.workflows.getVersion('wf', 2)).toEqual(v2);
+        expect(await data.workflows.getVersion('wf', 3)).toBeUndefined();
+        expect(await data.workflows.getVersion('missing', 1)).toBeUndefined();
+        expect((await data.workflows.get('wf'))?.latestVersion).toBe(2);
+
+        for (let i = 3; i <= 5; i += 1) await data.workflows.publish('wf', 'u');
+        const versions = await readAllPages((page) => data.workflows.listVersions('wf', page), 2);
+        expect(versions.pages).toBe(3);
+        expect(versions.items.map((v) => v.version)).toEqual([5, 4, 3, 2, 1]);
+        expect(versions.items[4]).toEqual(v1);
+        expect((await data.workflows.listVersions('missing', {})).items).toEqual([]);
+      });
+
+      test('deletes a workflow and its versions, idempotently and with preconditions', async () => {
+        const data = await dataOf();
+        await data.workflows.create({ id: 'wf', name: 'W', description: '', draft: draft('v1'), createdBy: 'u' });
+        await data.workflows.publish('wf', 'u');
+        await expectAppError(data.workflows.delete('wf', { ifRevision: 1 }), ErrorCodes.preconditionFailed);
+        expect(await data.workflows.delete('wf', { ifRevision: 2 })).toBe(true);
+        expect(await data.workflows.get('wf')).toBeUndefined();
+        expect(await data.workflows.getVersion('wf', 1)).toBeUndefined();
+        expect((await data.workflows.listVersions('wf', {})).items).toEqual([]);
+        expect(await data.workflows.delete('wf')).toBe(false);
+        expect(await data.workflows.count()).toBe(0);
+
+        await data.workflows.create({ id: 'wf', name: 'W again', description: '', draft: draft('again'), createdBy: 'u' });
+        expect((await data.workflows.publish('wf', 'u')).version).toBe(1);
+      });
+
+      test('pages workflows by id without duplicates or gaps', async () => {
+        const data = await dataOf();
+        const ids = ['a1', 'b2', 'c3', 'd4', 'e5'];
+        for (const id of [...ids].reverse()) await data.workflows.create({ id, name: id, description: '', draft: {}, createdBy: 'u' });
+        const pages = await readAllPages((page) => data.workflows.list(page), 2);
+        expect(pages.pages).toBe(3);
+        expect(pages.items.map((w) => w.id)).toEqual(ids);
+        const exact = await readAllPages((page) => data.workflows.list(page), 5);
+        expect(exact.pages).toBe(1);
+      });
+
+      test('gives 20 parallel publishes the versions 1..20, without gaps or duplicates', async () => {
+        const data = await dataOf();
+        await data.workflows.create({ id: 'wf', name: 'W', description: '', draft: draft('v'), createdBy: 'u' });
+        const published = await Promise.all(Array.from({ length: 20 }, (_, i) => data.workflows.publish('wf', `p${i}`)));
+        expect(published.map((v) => v.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+        const wf = await data.workflows.get('wf');
+        expect(wf).toMatchObject({ latestVersion: 20, revision: 21 });
+        const listed = await readAllPages((page) => data.workflows.listVersions('wf', page), 100);
+        expect(listed.items.map((v) => v.version)).toEqual(Array.from({ length: 20 }, (_, i) => 20 - i));
+      });
+    });
+
+    describe('runs', () => {
+      test('creates and gets runs; a repeated idempotency key returns the first run with created: false', async () => {
+        const data = await dataOf();
+        const first = await data.runs.create(runInput('run-1', 'wf', at(1), { idempotencyKey: 'key-1' }));
+        expect(first.created).toBe(true);
+        expect(first.run).toEqual({ ...runInput('run-1', 'wf', at(1), { idempotencyKey: 'key-1' }), tenantId: data.tenantId });
+        expect(await data.runs.get('run-1')).toEqual(first.run);
+        expect(await data.runs.get('missing')).toBeUndefined();
+
+        const again = await data.runs.create(runInput('run-2', 'wf', at(2), { idempotencyKey: 'key-1' }));
+        expect(again).toEqual({ run: first.run, created: false });
+        expect(await data.runs.get('run-2')).toBeUndefined();
+
+        // The key is per workflow; runs without a key never collide.
+        expect((await data.runs.create(runInput('run-3', 'other-wf', at(3), { idempotencyKey: 'key-1' }))).created).toBe(true);
+        expect((await data.runs.create(runInput('run-4', 'wf', at(4)))).created).toBe(true);
+        expect((await data.runs.create(runInput('run-5', 'wf', at(5)))).created).toBe(true);
+        await expectAppError(data.runs.create(runInput('run-4', 'wf', at(6))), ErrorCodes.conflict);
+      });
+
+      test('turns 10 concurrent creates with one idempotency key into one run', async () => {
+        const data = await dataOf();
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => data.runs.create(runInput(`run-${i}`, 'wf', at(i), { idempotencyKey: 'same' }))),
+        );
+        expect(results.filter((r) => r.created)).toHaveLength(1);
+        expect(new Set(results.map((r) => r.run.id)).size).toBe(1);
+        expect((await data.runs.list({})).items).toHaveLength(1);
+      });
+
+      test('lists runs newest first with workflow, status and time filters, in pages', async () => {
+        const data = await dataOf();
+        const statuses: RunStatus[] = ['queued', 'running', 'succeeded', 'failed'];
+        for (let i = 0; i < 12; i += 1) {
+          await data.runs.create(runInput(`run-${String(i).padStart(2, '0')}`, i % 2 === 0 ? 'even' : 'odd', at(i), { status: statuses[i % 4]! }));
+        }
+        // Two runs at the same instant: ordered by id, descending, and never lost between pages.
+        await data.runs.create(runInput('tie-a', 'even', at(5)));
+        await data.runs.create(runInput('tie-b', 'even', at(5)));
+
+        const all = await readAllPages((page) => data.runs.list(page), 5);
+        expect(all.pages).toBe(3);
+        expect(all.items.map((r) => r.id)).toEqual(['run-11', 'run-10', 'run-09', 'run-08', 'run-07', 'run-06', 'tie-b', 'tie-a', 'run-05', 'run-04', 'run-03', 'run-02', 'run-01', 'run-00']);
+
+        const even = await readAllPages((page) => data.runs.list({ ...page, workflowId: 'even' }), 2);
+        expect(even.items.map((r) => r.id)).toEqual(['run-10', 'run-08', 'run-06', 'tie-b', 'tie-a', 'run-04', 'run-02', 'run-00']);
+        const failed = await readAllPages((page) => data.runs.list({ ...page, status: 'failed' }), 1);
+        expect(failed.items.map((r) => r.id)).toEqual(['run-11', 'run-07', 'run-03']);
+        const window = await readAllPages((page) => data.runs.list({ ...page, createdFrom: at(3), createdTo: at(6) }), 2);
+        expect(window.items.map((r) => r.id)).toEqual(['run-06', 'tie-b', 'tie-a', 'run-05', 'run-04', 'run-03']);
+        const combined = await data.runs.list({ workflowId: 'odd', status: 'running', createdFrom: at(2) });
+        expect(combined.items.map((r) => r.id)).toEqual(['run-09', 'run-05']);
+        expect((await data.runs.list({ workflowId: 'none' })).items).toEqual([]);
+
+        // A token carries its filters: reusing it with other filters is rejected.
+        const token = (await data.runs.list({ limit: 1, workflowId: 'even' })).continuationToken!;
+        await expectAppError(data.runs.list({ limit: 1, workflowId: 'odd', continuationToken: token }), ErrorCodes.requestInvalid);
+        expect((await data.runs.list({ limit: 1, workflowId: 'even', continuationToken: token })).items.map((r) => r.id)).toEqual(['run-08']);
+      });
+
+      test('counts runs created since a time', async () => {
+        const data = await dataOf();
+        for (let i = 0; i < 5; i += 1) await data.runs.create(runInput(`run-${i}`, 'wf', at(i * 60)));
+        expect(await data.runs.countCreatedSince(at(0))).toBe(5);
+        expect(await data.runs.countCreatedSince(at(120))).toBe(3);
+        expect(await data.runs.countCreatedSince(at(121))).toBe(2);
+        expect(await data.runs.countCreatedSince(at(10_000))).toBe(0);
+      });
+
+      test('applies status transitions and their fields; an unknown run is RUN.NOT_FOUND', async () => {
+        const data = await dataOf();
+        const { run } = await data.runs.create(runInput('run-1', 'wf', at(0)));
+        const running = await data.runs.update('run-1', { status: 'running', startedAt: at(1) });
+        expect(running).toEqual({ ...run, status: 'running', startedAt: at(1) });
+        const done = await data.runs.update('run-1', { status: 'succeeded', output: { total: 3, items: ['a'] }, completedAt: at(2) });
+        expect(done).toEqual({ ...running, status: 'succeeded', output: { total: 3, items: ['a'] }, completedAt: at(2) });
+        expect(await data.runs.get('run-1')).toEqual(done);
+
+        await data.runs.create(runInput('run-2', 'wf', at(3)));
+        const failed = await data.runs.update('run-2', { status: 'failed', error: { code: 'CONNECTOR.TIMEOUT', message: 'timed out', stepId: 'a' }, completedAt: at(4) });
+        expect(failed).toMatchObject({ status: 'failed', error: { code: 'CONNECTOR.TIMEOUT', message: 'timed out', stepId: 'a' }, output: null });
+        expect((await data.runs.update('run-2', { error: null })).error).toBeNull();
+        await expectAppError(data.runs.update('missing', { status: 'running' }), ErrorCodes.runNotFound);
+      });
+
+      test('records step executions, one per run, step and iteration', async () => {
+        const data = await dataOf();
+        await data.runs.create(runInput('run-1', 'wf', at(0)));
+        const step = (stepId: string, iteration: number | null, overrides: Partial<StepExecution> = {}): Omit<StepExecution, 'tenantId'> => ({
+          runId: 'run-1',
+          stepId,
+          iteration,
+          status: 'running',
+          attempts: 1,
+          startedAt: at(1),
+          completedAt: null,
+          error: null,
+          output: null,
+          outputRef: null,
+          ...overrides,
+        });
+        await data.runs.putStep(step('fetch', null));
+        await data.runs.putStep(step('each', 1));
+        await data.runs.putStep(step('each', 0));
+        await data.runs.putStep(step('each', 0, { status: 'succeeded', attempts: 2, completedAt: at(2), output: { ok: true } }));
+        await data.runs.putStep(step('fetch', null, { status: 'failed', error: { code: 'X', message: 'boom' }, outputRef: 'artifacts/1' }));
+
+        const steps = await data.runs.listSteps('run-1');
+        expect(steps.map((s) => [s.stepId, s.iteration, s.status])).toEqual([
+          ['each', 0, 'succeeded'],
+          ['each', 1, 'running'],
+          ['fetch', null, 'failed'],
+        ]);
+        expect(steps[0]).toEqual({ ...step('each', 0, { status: 'succeeded', attempts: 2, completedAt: at(2), output: { ok: true } }), tenantId: data.tenantId });
+        expect(steps[2]).toMatchObject({ error: { code: 'X', message: 'boom' }, outputRef: 'artifacts/1' });
+        expect(await data.runs.listSteps('missing')).toEqual([]);
+        await expectAppError(data.runs.putStep({ ...step('x', null), runId: 'missing' }), ErrorCodes.runNotFound);
+      });
+    });
+
+    describe('audit', () => {
+      test('appends entries and lists them newest first, with action and time filters, in pages', async () => {
+        const data = await dataOf();
+        for (let i = 0; i < 7; i += 1) await data.audit.append(auditInput(`a-${i}`, at(i), i % 2 === 0 ? 'workflow.create' : 'run.start'));
+        await data.audit.append(auditInput('a-3', at(3), 'run.start'));
+        const failure: Omit<AuditEntry, 'tenantId'> = { ...auditInput('a-x', at(3), 'workflow.publish'), outcome: 'failure', errorCode: 'WORKFLOW.INVALID', actor: { subject: 'system:scheduler', name: null, roles: [] } };
+        await data.audit.append(failure);
+
+        const all = await readAllPages((page) => data.audit.list(page), 3);
+        expect(all.items.map((e) => e.id)).toEqual(['a-6', 'a-5', 'a-4', 'a-x', 'a-3', 'a-2', 'a-1', 'a-0']);
+        expect(all.items.find((e) => e.id === 'a-x')).toEqual({ ...failure, tenantId: data.tenantId });
+        const starts = await readAllPages((page) => data.audit.list({ ...page, action: 'run.start' }), 2);
+        expect(starts.items.map((e) => e.id)).toEqual(['a-5', 'a-3', 'a-1']);
+        const window = await data.audit.list({ from: at(2), to: at(4) });
+        expect(window.items.map((e) => e.id)).toEqual(['a-4', 'a-x', 'a-3', 'a-2']);
+        expect((await data.audit.list({ action: 'tenant.update' })).items).toEqual([]);
+      });
+    });
+
+    describe('tenant isolation', () => {
+      test('two tenants with identical workflow and run ids never see, change or page into each other\'s data', async () => {
+        const a = await dataOf();
+        const b = await dataOf();
+        // Identical ids in both tenants.
+        await a.workflows.create({ id: 'wf', name: 'A', description: '', draft: draft('a1'), createdBy: 'ua' });
+        await b.workflows.create({ id: 'wf', name: 'B', description: '', draft: draft('b1'), createdBy: 'ub' });
+        await a.workflows.publish('wf', 'ua');
+        await a.workflows.updateDraft('wf', { draft: draft('a2') });
+        await a.workflows.publish('wf', 'ua');
+        expect((await b.workflows.publish('wf', 'ub')).version).toBe(1);
+        await a.runs.create(runInput('run-1', 'wf', at(1), { idempotencyKey: 'k' }));
+        const bRun = await b.runs.create(runInput('run-1', 'wf', at(2), { idempotencyKey: 'k', input: 'b' }));
+        expect(bRun.created).toBe(true);
+        expect(bRun.run.input).toBe('b');
+        await a.audit.append(auditInput('e-1', at(1), 'workflow.create'));
+        await b.audit.append(auditInput('e-1', at(2), 'workflow.create'));
+
+        expect((await a.workflows.get('wf'))?.name).toBe('A');
+        expect((await b.workflows.get('wf'))?.name).toBe('B');
+        expect((await b.workflows.getVersion('wf', 1))?.definition).toEqual(draft('b1'));
+        expect(await b.workflows.getVersion('wf', 2)).toBeUndefined();
+        expect((await b.workflows.listVersions('wf', {})).items.map((v) => v.version)).toEqual([1]);
+        expect((await a.runs.get('run-1'))?.input).not.toBe('b');
+        expect((await b.runs.get('run-1'))?.createdAt).toBe(at(2));
+        expect((await b.audit.list({})).items.map((e) => [e.id, e.at])).toEqual([['e-1', at(2)]]);
+
+        // Changes in B leave A's rows alone.
+        await b.workflows.updateDraft('wf', { name: 'B2' });
+        await b.runs.update('run-1', { status: 'cancelled' });
+        await b.runs.putStep({ runId: 'run-1', stepId: 's', iteration: null, status: 'cancelled', attempts: 1, startedAt: null, completedAt: null, error: null, output: null, outputRef: null });
+        expect((await a.workflows.get('wf'))?.name).toBe('A');
+        expect((await a.runs.get('run-1'))?.status).toBe('queued');
+        expect(await a.runs.listSteps('run-1')).toEqual([]);
+        expect(await b.workflows.delete('wf')).toBe(true);
+        expect((await a.workflows.get('wf'))?.latestVersion).toBe(2);
+        expect((await a.workflows.getVersion('wf', 1))?.definition).toEqual(draft('a1'));
+        await expectAppError(b.workflows.publish('wf', 'ub'), ErrorCodes.workflowNotFound);
+        await expectAppError(b.workflows.updateDraft('wf', { name: 'x' }), ErrorCodes.workflowNotFound);
+
+        // Data only A has: every method of B misses it.
+        await a.workflows.create({ id: 'only-a', name: 'A only', description: '', draft: {}, createdBy: 'ua' });
+        await a.workflows.publish('only-a', 'ua');
+        await a.runs.create(runInput('run-a', 'only-a', at(3), { idempotencyKey: 'ka' }));
+        await a.runs.putStep({ runId: 'run-a', stepId: 's', iteration: 0, status: 'running', attempts: 1, startedAt: null, completedAt: null, error: null, output: null, outputRef: null });
+        expect(await b.workflows.get('only-a')).toBeUndefined();
+        expect(await b.workflows.getVersion('only-a', 1)).toBeUndefined();
+        expect((await b.workflows.listVersions('only-a', {})).items).toEqual([]);
+        await expectAppError(b.workflows.updateDraft('only-a', { name: 'x' }), ErrorCodes.workflowNotFound);
+        await expectAppError(b.workflows.publish('only-a', 'ub'), ErrorCodes.workflowNotFound);
+        expect(await b.workflows.delete('only-a')).toBe(false);
+        expect(await b.workflows.count()).toBe(0);
+        expect((await b.workflows.list({})).items).toEqual([]);
+        expect(await b.runs.get('run-a')).toBeUndefined();
+        await expectAppError(b.runs.update('run-a', { status: 'running' }), ErrorCodes.runNotFound);
+        await expectAppError(
+          b.runs.putStep({ runId: 'run-a', stepId: 's', iteration: 0, status: 'failed', attempts: 9, startedAt: null, completedAt: null, error: null, output: null, outputRef: null }),
+          ErrorCodes.runNotFound,
+        );
+        expect(await b.runs.listSteps('run-a')).toEqual([]);
+        expect((await b.runs.list({ workflowId: 'only-a' })).items).toEqual([]);
+        expect((await b.runs.list({})).items.map((r) => r.id)).toEqual(['run-1']);
+        expect(await b.runs.countCreatedSince(at(0))).toBe(1);
+        expect((await b.runs.create(runInput('run-b', 'only-a', at(4), { idempotencyKey: 'ka' }))).created).toBe(true);
+        expect((await a.workflows.get('only-a'))?.revision).toBe(2);
+        expect((await a.runs.get('run-a'))?.status).toBe('queued');
+        expect((await a.runs.listSteps('run-a')).map((s) => s.status)).toEqual(['running']);
+        expect(await a.runs.countCreatedSince(at(0))).toBe(2);
+
+        // A continuation token of A is not a way into B's lists, nor B's into A's.
+        for (let i = 0; i < 3; i += 1) {
+          await a.workflows.create({ id: `pa-${i}`, name: 'p', description: '', draft: {}, createdBy: 'ua' });
+          await b.workflows.create({ id: `pb-${i}`, name: 'p', description: '', draft: {}, createdBy: 'ub' });
+        }
+        const aToken = (await a.workflows.list({ limit: 1 })).continuationToken!;
+        await expectAppError(b.workflows.list({ limit: 1, continuationToken: aToken }), ErrorCodes.requestInvalid);
+        const aRunToken = (await a.runs.list({ limit: 1 })).continuationToken!;
+        await expectAppError(b.runs.list({ limit: 1, continuationToken: aRunToken }), ErrorCodes.requestInvalid);
+        const bPages = await readAllPages((page) => b.workflows.list(page), 1);
+        expect(bPages.items.map((w) => w.id)).toEqual(['pb-0', 'pb-1', 'pb-2']);
+        expect(bPages.items.every((w) => w.tenantId === b.tenantId)).toBe(true);
+      });
+
+      test('keeps a dedicated tenant\'s data apart from a shared tenant\'s', async () => {
+        const dedicated = await dataOf('dedicated');
+        const shared = await dataOf('shared');
+        expect(dedicated.tenantId).not.toBe(shared.tenantId);
+        await dedicated.workflows.create({ id: 'wf', name: 'Dedicated', description: '', draft: draft('d'), createdBy: 'u' });
+        await shared.workflows.create({ id: 'wf', name: 'Shared', description: '', draft: draft('s'), createdBy: 'u' });
+        await dedicated.workflows.publish('wf', 'u');
+        await dedicated.runs.create(runInput('run-1', 'wf', at(1), { idempotencyKey: 'k' }));
+        await dedicated.audit.append(auditInput('e-1', at(1), 'workflow.publish'));
+
+        expect((await shared.workflows.get('wf'))?.name).toBe('Shared');
+        expect(await shared.workflows.getVersion('wf', 1)).toBeUndefined();
+        expect(await shared.runs.get('run-1')).toBeUndefined();
+        expect((await shared.audit.list({})).items).toEqual([]);
+        expect((await shared.runs.create(runInput('run-1', 'wf', at(2), { idempotencyKey: 'k' }))).created).toBe(true);
+        expect((await dedicated.workflows.get('wf'))?.tenantId).toBe(dedicated.tenantId);
+        expect((await dedicated.runs.get('run-1'))?.createdAt).toBe(at(1));
+
+        // Deleting the shared tenant leaves the dedicated one whole, and the other way round.
+        await store.tenants.delete(shared.tenantId);
+        expect((await dedicated.workflows.get('wf'))?.name).toBe('Dedicated');
+        const again = await store.forTenant(dedicated.tenantId);
+        expect(await again.workflows.count()).toBe(1);
+      });
+
+      test('deleting a tenant removes its data (shared and dedicated)', async () => {
+        for (const placement of ['shared', 'dedicated'] as const) {
+          const tenant = await newTenant({ placement });
+          const data = await store.forTenant(tenant.id);
+          await data.workflows.create({ id: 'wf', name: 'W', description: '', draft: {}, createdBy: 'u' });
+          await data.workflows.publish('wf', 'u');
+          await data.runs.create(runInput('run-1', 'wf', at(1), { idempotencyKey: 'k' }));
+          await data.runs.putStep({ runId: 'run-1', stepId: 's', iteration: null, status: 'running', attempts: 1, startedAt: null, completedAt: null, error: null, output: null, outputRef: null });
+          await data.audit.append(auditInput('e-1', at(1), 'workflow.create'));
+
+          expect(await store.tenants.delete(tenant.id)).toBe(true);
+          await expectAppError(store.forTenant(tenant.id), ErrorCodes.tenantNotFound);
+
+          // The same id, onboarded again, starts empty.
+          await newTenant({ id: tenant.id, placement });
+          const fresh = await store.forTenant(tenant.id);
+          expect(await fresh.workflows.count()).toBe(0);
+          expect(await fresh.workflows.getVersion('wf', 1)).toBeUndefined();
+          expect(await fresh.runs.get('run-1')).toBeUndefined();
+          expect(await fresh.runs.listSteps('run-1')).toEqual([]);
+          expect((await fresh.audit.list({})).items).toEqual([]);
+          expect((await fresh.runs.create(runInput('run-2', 'wf', at(2), { idempotencyKey: 'k' }))).created).toBe(true);
+        }
+      });
+
+      test('forTenant of an unknown tenant is TENANT.NOT_FOUND', async () => {
+        await expectAppError(store.forTenant(`missing-${uid()}`), ErrorCodes.tenantNotFound);
+      });
+
+      test('200 interleaved operations of two tenants each see only their own tenant', async () => {
+        const a = await dataOf();
+        const b = await dataOf();
+        await a.workflows.create({ id: 'wf', name: 'A', description: '', draft: {}, createdBy: 'u' });
+        await b.workflows.create({ id: 'wf', name: 'B', description: '', draft: {}, createdBy: 'u' });
+        const seen = await Promise.all(
+          Array.from({ length: 200 }, async (_, i) => {
+            const data = i % 2 === 0 ? a : b;
+            const [wf, page] = await Promise.all([data.workflows.get('wf'), data.workflows.list({})]);
+            return [data.tenantId, wf?.tenantId, wf?.name, ...page.items.map((w) => w.tenantId)];
+          }),
+        );
+        const leaks = seen.filter(([tenantId, wfTenant, wfName, ...listed]) => wfTenant !== tenantId || wfName !== (tenantId === a.tenantId ? 'A' : 'B') || listed.some((t) => t !== tenantId));
+        expect(leaks).toEqual([]);
+      }, 120_000);
+    });
+  });
+}

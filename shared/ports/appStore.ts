@@ -1,0 +1,107 @@
+import type { AuditEntry } from '../domain/audit.js';
+import type { JsonObject } from '../domain/json.js';
+import type { Run, RunStatus, StepExecution } from '../domain/run.js';
+import type { Tenant, TenantStatus } from '../domain/tenant.js';
+import type { Workflow, WorkflowVersion } from '../domain/workflow.js';
+
+/** A page of a list and the opaque token of the next page (absent on the last page). */
+export interface Page<T> {
+  items: T[];
+  continuationToken?: string;
+}
+
+export interface PageOptions {
+  /** 1..100; default 50. */
+  limit?: number;
+  continuationToken?: string;
+}
+
+/**
+ * Optimistic concurrency: when `ifRevision` is given and the stored revision differs, the store throws
+ * AppError `REQUEST.PRECONDITION_FAILED`.
+ */
+export interface Precondition {
+  ifRevision?: number;
+}
+
+/** The platform's tenant registry (control plane: not tenant-scoped). */
+export interface TenantRepository {
+  /** Throws `TENANT.ALREADY_EXISTS` when the id (or the Entra tenant id) is taken. */
+  create(tenant: Omit<Tenant, 'createdAt' | 'updatedAt' | 'revision'>): Promise<Tenant>;
+  get(tenantId: string): Promise<Tenant | undefined>;
+  getByEntraTenantId(entraTenantId: string): Promise<Tenant | undefined>;
+  list(options: PageOptions & { status?: TenantStatus }): Promise<Page<Tenant>>;
+  /** Throws `TENANT.NOT_FOUND` or `REQUEST.PRECONDITION_FAILED`. */
+  update(tenantId: string, changes: Partial<Pick<Tenant, 'name' | 'tier' | 'status' | 'quotas' | 'entraTenantId'>>, precondition?: Precondition): Promise<Tenant>;
+  /** Removes the tenant and (through its data store) all of its data. Idempotent: false when there was none. */
+  delete(tenantId: string, precondition?: Precondition): Promise<boolean>;
+}
+
+export interface WorkflowRepository {
+  /** Throws `WORKFLOW.ALREADY_EXISTS`. */
+  create(workflow: Omit<Workflow, 'tenantId' | 'createdAt' | 'updatedAt' | 'revision' | 'latestVersion'>): Promise<Workflow>;
+  get(workflowId: string): Promise<Workflow | undefined>;
+  list(options: PageOptions): Promise<Page<Workflow>>;
+  count(): Promise<number>;
+  /** Replaces the draft (and name/description). Throws `WORKFLOW.NOT_FOUND` or `REQUEST.PRECONDITION_FAILED`. */
+  updateDraft(workflowId: string, changes: { name?: string; description?: string; draft?: JsonObject }, precondition?: Precondition): Promise<Workflow>;
+  /** Deletes the workflow and its versions. Idempotent. */
+  delete(workflowId: string, precondition?: Precondition): Promise<boolean>;
+  /** Freezes the current draft as the next version (1, 2, ...). Throws `WORKFLOW.NOT_FOUND`. */
+  publish(workflowId: string, publishedBy: string, precondition?: Precondition): Promise<WorkflowVersion>;
+  getVersion(workflowId: string, version: number): Promise<WorkflowVersion | undefined>;
+  listVersions(workflowId: string, options: PageOptions): Promise<Page<WorkflowVersion>>;
+}
+
+export interface RunQuery extends PageOptions {
+  workflowId?: string;
+  status?: RunStatus;
+  /** ISO timestamps, inclusive. */
+  createdFrom?: string;
+  createdTo?: string;
+}
+
+export interface RunRepository {
+  /**
+   * Inserts a run. With an idempotency key, a second create with the same key (per tenant and workflow) returns
+   * the first run and `created: false` instead of inserting.
+   */
+  create(run: Omit<Run, 'tenantId'>): Promise<{ run: Run; created: boolean }>;
+  get(runId: string): Promise<Run | undefined>;
+  /** Newest first. */
+  list(query: RunQuery): Promise<Page<Run>>;
+  /** Runs created since the ISO time (quota: runs per day). */
+  countCreatedSince(since: string): Promise<number>;
+  /** Applies a status transition and its fields. Throws `RUN.NOT_FOUND`. */
+  update(runId: string, changes: Partial<Pick<Run, 'status' | 'output' | 'error' | 'startedAt' | 'completedAt'>>): Promise<Run>;
+  /** Records (inserts or replaces) one step execution. */
+  putStep(step: Omit<StepExecution, 'tenantId'>): Promise<void>;
+  listSteps(runId: string): Promise<StepExecution[]>;
+}
+
+export interface AuditRepository {
+  append(entry: Omit<AuditEntry, 'tenantId'>): Promise<void>;
+  /** Newest first. */
+  list(options: PageOptions & { action?: string; from?: string; to?: string }): Promise<Page<AuditEntry>>;
+}
+
+/**
+ * Everything of one tenant. Every operation is confined to that tenant: the SQLite adapter adds the tenant to
+ * every statement; Azure SQL also enforces it with row-level security on the same connection.
+ */
+export interface TenantDataStore {
+  readonly tenantId: string;
+  readonly workflows: WorkflowRepository;
+  readonly runs: RunRepository;
+  readonly audit: AuditRepository;
+}
+
+/** The application store: the tenant registry and each tenant's data (placed shared or dedicated). */
+export interface AppStore {
+  readonly tenants: TenantRepository;
+  /** The data store of one tenant, on the database its placement names. */
+  forTenant(tenantId: string): Promise<TenantDataStore>;
+  /** Checks that the store answers (health). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

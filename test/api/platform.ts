@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { signDevelopmentToken } from '../../shared/adapters/devissuer/index.js';
+import { type HostProcess, repoRoot, startHost } from '../support/hostProcess.js';
+
+export const AUDIENCE = 'api://automateiq';
+export type Role = 'Platform.Admin' | 'Tenant.Admin' | 'Tenant.User';
+
+export interface Platform {
+  host: HostProcess;
+  keyFile: string;
+  token(role: Role, tenantId?: string, options?: { lifetimeSeconds?: number; subject?: string }): Promise<string>;
+  call(method: string, route: string, options?: { token?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string }): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+/** The AutomateIQ app on the embedded host with private SQLite files and a private development issuer key. */
+export async function startPlatform(env: Record<string, string> = {}): Promise<Platform> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aiq-platform-'));
+  const keyFile = path.join(dir, 'dev-issuer', 'signing-key.json');
+  const host = await startHost({
+    appDir: repoRoot,
+    env: {
+      AZURE_FUNCTIONS_ENVIRONMENT: 'Development',
+      AIQ_SQLITE_PATH: path.join(dir, 'app.db'),
+      AIQ_DEDICATED_TENANT_DIR: path.join(dir, 'tenants'),
+      AIQ_DEV_ISSUER_KEY_FILE: keyFile,
+      AIQ_API_AUDIENCE: AUDIENCE,
+      ...env,
+    },
+  });
+  return {
+    host,
+    keyFile,
+    token: (role, tenantId, options = {}) => signDevelopmentToken({ keyFile, role, audience: AUDIENCE, ...(tenantId ? { tenantId } : {}), ...options }),
+    call: (method, route, options = {}) =>
+      fetch(`${host.baseUrl}${route}`, {
+        method,
+        headers: {
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          ...(options.body !== undefined || options.rawBody !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...options.headers,
+        },
+        ...(options.rawBody !== undefined ? { body: options.rawBody } : options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+      }),
+    stop: async () => {
+      await host.stop();
+    },
+  };
+}
+
+/** A minimal valid definition using the built-in core connector. */
+export function sampleDefinition(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    schemaVersion: 1,
+    name: 'Sample',
+    steps: [{ id: 'hello', type: 'action', connector: 'core', action: 'noop', inputs: {} }],
+    ...extra,
+  };
+}
