@@ -15,7 +15,8 @@ import { RedisRateLimiter } from '../adapters/redis/redisRateLimiter.js';
 import { ServiceBusConfigProbe } from '../adapters/servicebus/serviceBusConfigProbe.js';
 import { createSqliteAppStore } from '../adapters/sqlite/index.js';
 import type { TenantDependencies } from '../application/tenantUseCases.js';
-import { BUILT_IN_CONNECTOR_ACTIONS } from '../connectors/catalog.js';
+import { createConnectorRegistry } from '../connectors/registry.js';
+import type { ConnectorRegistry } from '../connectors/sdk.js';
 import { type AppConfig, loadAppConfig } from '../config/appConfig.js';
 import type { AppStore } from '../ports/appStore.js';
 import type { HealthCheckResult, HealthProbe } from '../ports/healthProbe.js';
@@ -35,6 +36,8 @@ export interface Container {
   readonly rateLimiter: RateLimiter;
   readonly healthProbes: readonly HealthProbe[];
   tenantDependencies(): TenantDependencies;
+  /** The connectors steps can call. */
+  readonly connectorRegistry: ConnectorRegistry;
   /** The connector registry's names and actions, for validating definitions. */
   readonly connectors: ReadonlyMap<string, ReadonlySet<string>>;
   /** The names of a tenant's secrets (secret references in definitions are checked against them). */
@@ -85,6 +88,7 @@ export function createContainer(config: AppConfig = loadAppConfig(), env: NodeJS
   if (redis) healthProbes.push(new RedisHealthProbe(redis.get));
   if (config.serviceBus) healthProbes.push(new ServiceBusConfigProbe(config.serviceBus));
   const tenantCache = new TenantCache(appStore.tenants);
+  const connectorRegistry = createConnectorRegistry();
   const tenantDependencies: TenantDependencies = {
     store: appStore,
     ...(devIssuerAllowed ? { defaultEntraTenantId: devEntraTenantId } : {}),
@@ -98,7 +102,8 @@ export function createContainer(config: AppConfig = loadAppConfig(), env: NodeJS
     rateLimiter,
     healthProbes,
     tenantDependencies: () => tenantDependencies,
-    connectors: BUILT_IN_CONNECTOR_ACTIONS,
+    connectorRegistry,
+    connectors: connectorRegistry.catalog(),
     // Secrets arrive with the secret store; until then a tenant has none, so every secret reference is reported.
     secretNames: async () => new Set<string>(),
     async dispose() {

@@ -1,0 +1,95 @@
+import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { AppError, ErrorCodes, type ValidationProblem, ValidationError } from '../domain/errors.js';
+import type { JsonValue } from '../domain/json.js';
+
+/** What an action gets besides its input: who runs it, a cancellation signal for the step timeout, a logger. */
+export interface ActionContext {
+  tenantId: string;
+  runId: string;
+  stepId: string;
+  /** Aborted when the step's timeout passes or the run is cancelled. */
+  signal: AbortSignal;
+  /** A line in the step log (never pass secret values). */
+  log(message: string, level?: 'information' | 'warning' | 'error'): void;
+}
+
+/** A JSON Schema (2020-12) object. */
+export type JsonSchema = Record<string, unknown>;
+
+export interface ActionDefinition<TInput = JsonValue, TOutput extends JsonValue = JsonValue> {
+  name: string;
+  description: string;
+  /** Validates the rendered inputs at run time, and the literal inputs at publish time. */
+  input: JsonSchema;
+  output?: JsonSchema;
+  run(input: TInput, context: ActionContext): Promise<TOutput>;
+}
+
+export interface ConnectorDefinition {
+  name: string;
+  description: string;
+  /** The shape of the connection/credentials the connector expects (secret references), if any. */
+  auth?: JsonSchema;
+  actions: readonly ActionDefinition<never, JsonValue>[];
+}
+
+/**
+ * A failure an action reports. `retryable: true` (a transient fault: timeout, 429, 5xx, connection reset) is
+ * thrown so the durable retry policy retries it; permanent faults fail the step at once.
+ */
+export class ConnectorError extends AppError {
+  override readonly name = 'ConnectorError';
+}
+
+/** Declares one action: its input/output schemas and what it does. */
+export function defineAction<TInput, TOutput extends JsonValue>(definition: ActionDefinition<TInput, TOutput>): ActionDefinition<TInput, TOutput> {
+  return definition;
+}
+
+/** Declares a connector: a name and a list of actions (never a switch over action names). */
+export function defineConnector(definition: ConnectorDefinition): ConnectorDefinition {
+  const names = new Set<string>();
+  for (const action of definition.actions) {
+    if (names.has(action.name)) throw new Error(`Connector '${definition.name}' declares the action '${action.name}' twice.`);
+    names.add(action.name);
+  }
+  return definition;
+}
+
+const ajv = new Ajv2020({ allErrors: true, strict: true });
+addFormats(ajv);
+
+/** The registry of connectors the engine can call; adding a connector is one line where it is built. */
+export class ConnectorRegistry {
+  readonly #connectors = new Map<string, ConnectorDefinition>();
+  readonly #validators = new Map<string, ValidateFunction>();
+
+  constructor(connectors: readonly ConnectorDefinition[]) {
+    for (const connector of connectors) {
+      if (this.#connectors.has(connector.name)) throw new Error(`Two connectors are named '${connector.name}'.`);
+      this.#connectors.set(connector.name, connector);
+      for (const action of connector.actions) this.#validators.set(`${connector.name}/${action.name}`, ajv.compile(action.input));
+    }
+  }
+
+  /** Connector name → action names, for validating definitions. */
+  catalog(): ReadonlyMap<string, ReadonlySet<string>> {
+    return new Map([...this.#connectors].map(([name, connector]) => [name, new Set(connector.actions.map((action) => action.name))]));
+  }
+
+  action(connector: string, action: string): ActionDefinition<never, JsonValue> {
+    const found = this.#connectors.get(connector)?.actions.find((candidate) => candidate.name === action);
+    if (!found) throw new AppError(ErrorCodes.workflowInvalid, `The connector action '${connector}.${action}' does not exist.`);
+    return found;
+  }
+
+  /** Checks rendered inputs against the action's schema; every problem is reported. */
+  validateInput(connector: string, action: string, input: unknown): void {
+    const validate = this.#validators.get(`${connector}/${action}`);
+    if (!validate) throw new AppError(ErrorCodes.workflowInvalid, `The connector action '${connector}.${action}' does not exist.`);
+    if (validate(input)) return;
+    const problems: ValidationProblem[] = (validate.errors ?? []).map((error) => ({ pointer: `/inputs${error.instancePath}`, message: error.message ?? 'is invalid', kind: error.keyword }));
+    throw new ValidationError('STEP.INPUT_INVALID', `The inputs of '${connector}.${action}' are invalid.`, problems);
+  }
+}
