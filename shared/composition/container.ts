@@ -8,7 +8,11 @@ import {
   resolveDevelopmentKeyFile,
 } from '../adapters/devissuer/index.js';
 import { createEntraTokenValidator } from '../adapters/entra/entraTokenValidator.js';
+import { MemoryArtifactStore } from '../adapters/memory/memoryArtifactStore.js';
+import { MemoryCircuitBreaker } from '../adapters/memory/memoryCircuitBreaker.js';
 import { MemoryRateLimiter } from '../adapters/memory/memoryRateLimiter.js';
+import { BlobArtifactStore } from '../adapters/blob/blobArtifactStore.js';
+import { RedisCircuitBreaker } from '../adapters/redis/redisCircuitBreaker.js';
 import { createMssqlAppStore } from '../adapters/mssql/index.js';
 import { RedisHealthProbe } from '../adapters/redis/redisHealthProbe.js';
 import { RedisRateLimiter } from '../adapters/redis/redisRateLimiter.js';
@@ -21,6 +25,8 @@ import { type AppConfig, loadAppConfig } from '../config/appConfig.js';
 import type { AppStore } from '../ports/appStore.js';
 import type { HealthCheckResult, HealthProbe } from '../ports/healthProbe.js';
 import type { RateLimiter } from '../ports/rateLimiter.js';
+import type { ArtifactStore } from '../ports/artifactStore.js';
+import type { CircuitBreakerStore } from '../ports/circuitBreaker.js';
 import type { TokenValidator } from '../ports/tokenValidator.js';
 import { lazyAppStore } from './lazyAppStore.js';
 import { TenantCache } from './tenantCache.js';
@@ -34,6 +40,10 @@ export interface Container {
   /** Entra directories whose tokens may carry Platform.Admin. */
   readonly platformDirectories: ReadonlySet<string>;
   readonly rateLimiter: RateLimiter;
+  /** Circuit breakers per tenant and connector target (Redis when configured, else this process's memory). */
+  readonly circuitBreakers: CircuitBreakerStore;
+  /** Where large step outputs go (claim check). */
+  readonly artifacts: ArtifactStore;
   readonly healthProbes: readonly HealthProbe[];
   tenantDependencies(): TenantDependencies;
   /** The connectors steps can call. */
@@ -77,6 +87,9 @@ export function createContainer(config: AppConfig = loadAppConfig(), env: NodeJS
   );
   const redis = config.redis ? lazy(() => new Redis(config.redis!.url, { maxRetriesPerRequest: 1, enableOfflineQueue: true })) : undefined;
   const rateLimiter: RateLimiter = redis ? new RedisRateLimiter(redis.get()) : new MemoryRateLimiter();
+  const circuitBreakers: CircuitBreakerStore = redis ? new RedisCircuitBreaker(redis.get()) : new MemoryCircuitBreaker();
+  // Blob Storage (Azurite locally) when configured; otherwise this process's memory, which a restart empties.
+  const artifacts: ArtifactStore = config.artifactStorage ? BlobArtifactStore.fromConnectionString(config.artifactStorage) : new MemoryArtifactStore();
   const { identity } = config;
   const devIssuerAllowed = isDevelopmentIssuerAllowed(env);
   const entra = createEntraTokenValidator({ audience: identity.audience });
@@ -100,6 +113,8 @@ export function createContainer(config: AppConfig = loadAppConfig(), env: NodeJS
     tokens,
     platformDirectories,
     rateLimiter,
+    circuitBreakers,
+    artifacts,
     healthProbes,
     tenantDependencies: () => tenantDependencies,
     connectorRegistry,

@@ -12,6 +12,8 @@ export interface AppConfig {
     /** Entra directories whose users may hold Platform.Admin (the operator's own); other directories never can. */
     readonly platformDirectories: readonly string[];
   };
+  /** A Blob Storage connection string for artifacts (claim check), if configured. */
+  readonly artifactStorage: string | undefined;
   /** The repository root (where relative paths of settings resolve). */
   readonly appRoot: string;
   readonly redis: { readonly url: string } | undefined;
@@ -96,6 +98,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       platformDirectories: Object.freeze(parseDirectories(env[SettingNames.platformDirectories])),
     }),
     appRoot: root,
+    artifactStorage: env[SettingNames.artifactStorage] || undefined,
     redis: parseRedis(env[SettingNames.redisUrl]),
     serviceBus: parseServiceBus(env[SettingNames.serviceBusConnection]),
   });

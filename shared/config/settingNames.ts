@@ -13,6 +13,8 @@ export const SettingNames = {
   serviceBusConnection: 'ServiceBusConnection',
   /** Storage for the Functions runtime and artifacts. */
   storageConnection: 'AzureWebJobsStorage',
+  /** Blob Storage for artifacts (large step outputs, files): a connection string; Azurite locally. */
+  artifactStorage: 'AIQ_ARTIFACT_STORAGE',
   /** Azure SQL instead of SQLite for the app store (row-level security per tenant). */
   azureSqlConnectionString: 'AZURE_SQL_CONNECTION_STRING',
   /** Where dedicated tenants' SQLite databases go on the embedded host. */

@@ -1,0 +1,136 @@
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { AppError } from '../../domain/errors.js';
+import {
+  ARTIFACT_HASH_METADATA_KEY,
+  ArtifactErrorCodes,
+  DEFAULT_ARTIFACT_CONTENT_TYPE,
+  artifactRef,
+  assertArtifactName,
+  assertArtifactPrefix,
+  assertArtifactTenant,
+  checkPutOptions,
+  resolveArtifactRef,
+  verifyArtifactContent,
+  type ArtifactContent,
+  type ArtifactRef,
+  type ArtifactStore,
+  type PutArtifactOptions,
+} from '../../ports/artifactStore.js';
+
+export const DEFAULT_ARTIFACT_CONTAINER = 'artifacts';
+
+/**
+ * Artifacts in Azure Blob Storage (Azurite on the embedded host): one container (default `artifacts`, created
+ * on first use), one block blob per artifact at `<tenantId>/<name>` — for step outputs `<tenantId>/<runId>/<stepId>/<file>`.
+ * The blob's metadata records the content's SHA-256 (`sha256`); every read recomputes it and compares it with
+ * that record and with the reference's claim, so content altered in storage is refused, never returned.
+ *
+ * Tenant isolation does not rely on the storage account: the reference is parsed and its tenant compared with
+ * the caller's before any request is made (see `resolveArtifactRef`).
+ */
+export class BlobArtifactStore implements ArtifactStore {
+  readonly #container: ContainerClient;
+  #ready: Promise<void> | undefined;
+
+  constructor(options: { serviceClient: BlobServiceClient; containerName?: string }) {
+    this.#container = options.serviceClient.getContainerClient(options.containerName ?? DEFAULT_ARTIFACT_CONTAINER);
+  }
+
+  static fromConnectionString(connectionString: string, containerName?: string): BlobArtifactStore {
+    return new BlobArtifactStore({ serviceClient: BlobServiceClient.fromConnectionString(connectionString), ...(containerName ? { containerName } : {}) });
+  }
+
+  async put(tenantId: string, name: string, content: Buffer, options?: PutArtifactOptions): Promise<ArtifactRef> {
+    assertArtifactTenant(tenantId, 'write');
+    assertArtifactName(name);
+    const { contentType, metadata } = checkPutOptions(options);
+    const ref = artifactRef(tenantId, name, content, contentType);
+    try {
+      await this.ensureContainer();
+      await this.#container.getBlockBlobClient(`${tenantId}/${name}`).uploadData(content, {
+        blobHTTPHeaders: { blobContentType: contentType },
+        metadata: { ...metadata, [ARTIFACT_HASH_METADATA_KEY]: ref.sha256 },
+      });
+    } catch (error) {
+      throw unavailable(error);
+    }
+    return ref;
+  }
+
+  async get(ref: ArtifactRef | string, tenantId: string): Promise<ArtifactContent> {
+    const resolved = resolveArtifactRef(ref, tenantId);
+    const blob = this.#container.getBlobClient(`${resolved.tenantId}/${resolved.name}`);
+    try {
+      const response = await blob.download(0, undefined, { maxRetryRequests: 3 });
+      const content = await readAll(response.readableStreamBody);
+      verifyArtifactContent(resolved, content, response.metadata?.[ARTIFACT_HASH_METADATA_KEY]);
+      return { content, contentType: response.contentType ?? DEFAULT_ARTIFACT_CONTENT_TYPE };
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      if (statusOf(error) === 404) throw new AppError(ArtifactErrorCodes.notFound, 'Artifact not found');
+      throw unavailable(error);
+    }
+  }
+
+  async delete(ref: ArtifactRef | string, tenantId: string): Promise<boolean> {
+    const resolved = resolveArtifactRef(ref, tenantId);
+    try {
+      return (await this.#container.getBlobClient(`${resolved.tenantId}/${resolved.name}`).deleteIfExists({ deleteSnapshots: 'include' })).succeeded;
+    } catch (error) {
+      if (statusOf(error) === 404) return false; // no container yet
+      throw unavailable(error);
+    }
+  }
+
+  async deletePrefix(tenantId: string, prefix: string): Promise<number> {
+    assertArtifactTenant(tenantId, 'write');
+    const start = `${tenantId}/${assertArtifactPrefix(prefix)}`;
+    let deleted = 0;
+    try {
+      let batch: string[] = [];
+      const flush = async () => {
+        const results = await Promise.all(batch.map((path) => this.#container.getBlobClient(path).deleteIfExists({ deleteSnapshots: 'include' })));
+        deleted += results.filter((result) => result.succeeded).length;
+        batch = [];
+      };
+      for await (const blob of this.#container.listBlobsFlat({ prefix: start })) {
+        batch.push(blob.name);
+        if (batch.length === 16) await flush();
+      }
+      await flush();
+    } catch (error) {
+      if (statusOf(error) !== 404) throw unavailable(error); // 404: no container yet, nothing to delete
+    }
+    return deleted;
+  }
+
+  private ensureContainer(): Promise<void> {
+    this.#ready ??= this.#container.createIfNotExists().then(
+      () => undefined,
+      (error: unknown) => {
+        this.#ready = undefined;
+        throw error;
+      },
+    );
+    return this.#ready;
+  }
+}
+
+async function readAll(stream: NodeJS.ReadableStream | undefined): Promise<Buffer> {
+  if (!stream) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks);
+}
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** Storage failures as a retryable AppError; the storage error (which names URLs) stays only in `cause`. */
+function unavailable(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const status = statusOf(error);
+  return new AppError(ArtifactErrorCodes.unavailable, `Artifact storage failed${status ? ` (HTTP ${status})` : ''}`, { retryable: true, cause: error });
+}
