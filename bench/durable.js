@@ -23,8 +23,9 @@
 //        startNew -> activity 1), i.e. one full cycle of completion commit, episode (replay + commit), lease
 //        and dispatch.
 //   P2   1,000 (and, without --quick, 10,000) HelloSequence5 runs (5 sequential no-op activities) created at once
-//        with engine.startNew(), then first create -> last completion as Netherite measures it. runs/s; events/s counted as Netherite does
-//        (10 per run = 5 TaskScheduled + 5 TaskCompleted); also the episodes/s and store transactions/s behind it.
+//        with engine.startNew(), then first create -> last completion as Netherite measures it. runs/s; events/s
+//        counted as Netherite does (10 per run = 5 TaskScheduled + 5 TaskCompleted); also the episodes/s and store
+//        transactions/s behind it.
 //   HTTP a smaller batch three ways, same run: engine.startNew(); one request to the app's StartBatch function,
 //        which calls client.startNew() for every run at once (durable-functions sends each start to the host's
 //        Durable HTTP API: how the published benchmarks start their batches); one request per run to the usual
@@ -221,7 +222,7 @@ async function phaseP1(engine, instrument, results) {
   console.log('\nP1  One run of N sequential no-op activities, one run at a time (engine.startNew)');
   console.log('    steps/s = N / (create -> completion commit), median over runs; step latency = time between consecutive');
   console.log('    activity starts (step 1: from create), monotonic clock, pooled over runs.');
-  const rows = [['N', 'runs', 'run ms (median)', 'steps/s (median)', 'step p50 ms', 'step p99 ms', 'step max ms', `store calls >${STALL_MS} ms (slowest)`, 'episodes/run', 'store tx/run', 'other procs (cores)']];
+  const rows = [['N', 'runs', 'run ms (median)', 'steps/s (median)', 'step p50 ms', 'step p99 ms', 'step max ms', `store calls >${STALL_MS} ms (slowest)`, 'loop delay max ms', 'episodes/run', 'store tx/run', 'other procs (cores)']];
   const out = [];
   for (const [nText, reps] of Object.entries(CONFIG.p1)) {
     const n = Number(nText);
@@ -234,6 +235,7 @@ async function phaseP1(engine, instrument, results) {
     const tx = common.median(ok.map((r) => r.phase.writeTx));
     const slowestStoreCall = Math.max(...ok.map((r) => r.phase.maxStoreCallMs));
     const stalls = ok.reduce((sum, r) => sum + r.phase.counters.stalls, 0);
+    const loopDelayMax = Math.max(...ok.map((r) => r.phase.loopDelayMaxMs));
     const other = common.median(ok.map((r) => r.phase.otherCores));
     const row = {
       n,
@@ -246,6 +248,7 @@ async function phaseP1(engine, instrument, results) {
       stepMax: lat.max,
       slowestStoreCallMs: slowestStoreCall,
       storeStalls: stalls,
+      loopDelayMaxMs: loopDelayMax,
       episodesPerRun: episodes,
       storeTxPerRun: tx,
       otherCores: other,
@@ -260,6 +263,7 @@ async function phaseP1(engine, instrument, results) {
       fmt.ms(lat.p99),
       fmt.ms(lat.max),
       `${stalls} (${fmt.ms(slowestStoreCall)})`,
+      fmt.ms(loopDelayMax),
       fmt.rate(episodes),
       fmt.rate(tx),
       Number.isFinite(other) ? other.toFixed(2) : 'n/a',
@@ -305,6 +309,8 @@ function describeBatch(phase, runs) {
     slowestStoreCallMs: phase.maxStoreCallMs,
     stalls: phase.counters.stalls,
     stallMs: phase.counters.stallMs,
+    loopDelayP99Ms: phase.loopDelayP99Ms,
+    loopDelayMaxMs: phase.loopDelayMaxMs,
     runMs: { p50: durations.p50, p99: durations.p99, max: durations.max },
   };
 }
@@ -325,7 +331,7 @@ function printBatch(label, b) {
     `    time in store writes ${fmt.pct(b.storeWriteShare)} and store reads ${fmt.pct(b.storeReadShare)} of the makespan; process CPU ${fmt.pct(b.cpuShare)} of one core; ` +
       `event-loop utilization ${fmt.pct(b.elu)}; ${fmt.int(b.historyEventsReplayed)} history events handed to the orchestrators`,
   );
-  console.log(`    store calls over ${STALL_MS} ms: ${b.stalls} (${fmt.ms(b.stallMs)} ms in all), slowest ${fmt.ms(b.slowestStoreCallMs)} ms; other processes used ${Number.isFinite(b.otherCores) ? b.otherCores.toFixed(2) : 'n/a'} of the 2 cores meanwhile`);
+  console.log(`    event-loop delay p99 ${fmt.ms(b.loopDelayP99Ms)} ms, max ${fmt.ms(b.loopDelayMaxMs)} ms (longest blocked stretches: the synchronous submit loop, a WAL checkpoint, ...); store calls over ${STALL_MS} ms: ${b.stalls} (${fmt.ms(b.stallMs)} ms in all), slowest ${fmt.ms(b.slowestStoreCallMs)} ms; other processes used ${Number.isFinite(b.otherCores) ? b.otherCores.toFixed(2) : 'n/a'} of the 2 cores meanwhile`);
 }
 
 /** The round with the median of `key` (so its other figures belong to the same run), with every round's value. */
@@ -503,7 +509,7 @@ async function phaseHttp(host, engine, instrument, results) {
 
 async function phaseP3(engine, instrument, results) {
   console.log('\nP3  Fan-out/fan-in over N no-op activities (Task.all), one run at a time; makespan = create -> completion commit');
-  const rows = [['N', 'runs', 'makespan ms (median)', 'min', 'max', 'activities/s', 'to 1st activity ms', 'fan-in ms', 'episodes/run', 'events replayed/run', 'other procs (cores)']];
+  const rows = [['N', 'runs', 'makespan ms (median)', 'min', 'max', 'activities/s', 'to 1st activity ms', 'fan-in ms', 'episodes/run', 'events replayed/run', 'loop delay max ms', 'other procs (cores)']];
   const out = [];
   for (const [nText, reps] of Object.entries(CONFIG.p3)) {
     const n = Number(nText);
@@ -530,6 +536,7 @@ async function phaseP3(engine, instrument, results) {
         episodes: phase.episodes,
         replayed: phase.historyEventsReplayed,
         otherCores: phase.otherCores,
+        loopDelayMaxMs: phase.loopDelayMaxMs,
         profiled: Boolean(profiled),
         prof,
       });
@@ -551,6 +558,7 @@ async function phaseP3(engine, instrument, results) {
       episodesPerRun: common.median(ok.map((r) => r.episodes)),
       replayedPerRun: common.median(ok.map((r) => r.replayed)),
       otherCores: common.median(ok.map((r) => r.otherCores)),
+      loopDelayMaxMs: Math.max(...ok.map((r) => r.loopDelayMaxMs)),
     };
     const profiledRun = runs.find((r) => r.profiled);
     if (profiledRun) {
@@ -569,6 +577,7 @@ async function phaseP3(engine, instrument, results) {
       fmt.ms(row.fanInMs),
       fmt.rate(row.episodesPerRun),
       fmt.int(row.replayedPerRun),
+      fmt.ms(row.loopDelayMaxMs),
       Number.isFinite(row.otherCores) ? row.otherCores.toFixed(2) : 'n/a',
     ]);
   }
@@ -640,6 +649,7 @@ async function phaseP5(engine, instrument, results) {
     slowestStoreCallMs: run.phase.maxStoreCallMs,
     storeStalls: run.phase.counters.stalls,
     storeStallMs: run.phase.counters.stallMs,
+    loopDelayMaxMs: run.phase.loopDelayMaxMs,
     otherCores: run.phase.otherCores,
   };
   console.log(
@@ -647,7 +657,7 @@ async function phaseP5(engine, instrument, results) {
       `i.e. ${((fit.slope * 1000) / 4).toFixed(2)} µs per history event; run ${fmt.int(run.ms)} ms = ${fmt.rate(out.stepsPerSec)} steps/s overall; ` +
       `${fmt.int(out.historyEventsReplayed)} history events handed to the orchestrator in ${fmt.int(out.episodes)} episodes (quadratic in N).`,
   );
-  console.log(`    store calls over ${STALL_MS} ms: ${out.storeStalls} (${fmt.ms(out.storeStallMs)} ms in all), slowest ${fmt.ms(out.slowestStoreCallMs)} ms; other processes used ${Number.isFinite(out.otherCores) ? out.otherCores.toFixed(2) : 'n/a'} cores meanwhile.`);
+  console.log(`    event-loop delay max ${fmt.ms(out.loopDelayMaxMs)} ms; store calls over ${STALL_MS} ms: ${out.storeStalls} (${fmt.ms(out.storeStallMs)} ms in all), slowest ${fmt.ms(out.slowestStoreCallMs)} ms; other processes used ${Number.isFinite(out.otherCores) ? out.otherCores.toFixed(2) : 'n/a'} cores meanwhile.`);
   console.log('    The engine keeps histories cached in memory (always on; no switch to turn it off), so the growth is the replay that');
   console.log('    durable-functions does on every episode plus the per-episode payload, not re-reading SQLite. Compare: durable-js #221');
   console.log('    (roughly quadratic before its fix); Temporal warns at 10,240 events.');
@@ -662,15 +672,19 @@ async function phaseP5(engine, instrument, results) {
   engine.purgeBy({ runtimeStatus: ['Completed', 'Failed'] });
 }
 
-function phaseSqlite(stateDir, results) {
+function phaseSqlite(stateDir, durability, results) {
   const ms = CONFIG.sqliteMs;
   console.log(`\nSQL  Raw SQLite ceiling for the same write shape (better-sqlite3 ${require(path.join(common.REPO_ROOT, 'node_modules', 'better-sqlite3', 'package.json')).version}, same schema, same statements), ${ms} ms each, same file system as the task hub`);
   const dir = path.dirname(stateDir);
+  const walAutocheckpoint = Number(durability.walAutocheckpoint);
+  console.log(
+    `    checkpoints as the host's task hub does them: ${walAutocheckpoint > 0 ? `wal_autocheckpoint=${walAutocheckpoint} (inside commits)` : 'wal_autocheckpoint=0 + a PASSIVE checkpoint once a second, timed'}`,
+  );
   const r = {
-    episodeNormal: baseline.episodeRaw({ dir, synchronous: 'NORMAL', durationMs: ms }),
+    episodeNormal: baseline.episodeRaw({ dir, synchronous: 'NORMAL', walAutocheckpoint, durationMs: ms }),
     episodeStoreNormal: baseline.episodeStore({ dir, synchronous: 'NORMAL', durationMs: ms }),
-    stepNormal: baseline.stepRaw({ dir, synchronous: 'NORMAL', durationMs: ms }),
-    episodeFull: baseline.episodeRaw({ dir, synchronous: 'FULL', durationMs: ms }),
+    stepNormal: baseline.stepRaw({ dir, synchronous: 'NORMAL', walAutocheckpoint, durationMs: ms }),
+    episodeFull: baseline.episodeRaw({ dir, synchronous: 'FULL', walAutocheckpoint, durationMs: ms }),
   };
   common.printTable([
     ['shape', 'mode', 'per second', 'µs each'],
@@ -726,6 +740,7 @@ async function main() {
   console.log(`  NORMAL in WAL: a kill -9 of the process loses nothing; an OS crash or power loss can lose the last commits. Task hub: ${durability.file} (${durability.fileSystem})`);
   console.log(`Host listening on ${host.baseUrl} (loopback)`);
   const instrument = new EngineInstrument(engine);
+  console.log('Instrumentation: every TaskHubStore call the engine makes is counted and timed (bench/lib/durable-instrument.js, two performance.now() per call).');
   const results = { facts, durability, quick: Q, config: CONFIG, published: PUBLISHED };
 
   // Warm-up (untimed): JIT the engine, durable-functions and SQLite paths.
@@ -746,7 +761,7 @@ async function main() {
   if (enabled('p5')) await phaseP5(engine, instrument, results);
 
   await host.stop();
-  if (enabled('sqlite')) phaseSqlite(stateDir, results);
+  if (enabled('sqlite')) phaseSqlite(stateDir, durability, results);
 
   // Efficiency: our committed episodes/s against the raw rate of the same transaction.
   const p2main = results.p2 && (results.p2.find((b) => b.runs === 1000 && !b.profiled) || results.p2.find((b) => !b.profiled) || results.p2[0]);

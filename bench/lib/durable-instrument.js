@@ -6,7 +6,7 @@
 // It reaches the engine's store through `engine.store` (a TypeScript-private field, a plain property at run time).
 
 const fs = require('node:fs');
-const { performance } = require('node:perf_hooks');
+const { monitorEventLoopDelay, performance } = require('node:perf_hooks');
 
 const STALL_MS = 2;
 const TERMINAL = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
@@ -98,6 +98,9 @@ class EngineInstrument {
     if (this.phase) throw new Error(`phase ${this.phase.label} still open`);
     let resolve;
     const done = new Promise((r) => (resolve = r));
+    // The longest stretches the event loop was blocked (one synchronous chunk of work, e.g. a WAL checkpoint).
+    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+    loopDelay.enable();
     const phase = {
       label,
       expected,
@@ -117,6 +120,7 @@ class EngineInstrument {
       elu0: performance.eventLoopUtilization(),
       resolve,
       done,
+      loopDelay,
     };
     this.phase = phase;
     return phase;
@@ -132,6 +136,10 @@ class EngineInstrument {
     clearTimeout(timer);
     const endedAt = performance.now();
     this.phase = undefined;
+    phase.loopDelay.disable();
+    // nanoseconds -> ms; the histogram's floor is its 1 ms sampling resolution.
+    phase.loopDelayP99Ms = phase.loopDelay.percentile(99) / 1e6;
+    phase.loopDelayMaxMs = phase.loopDelay.max / 1e6;
     const cpu = process.cpuUsage(phase.cpu0);
     const elu = performance.eventLoopUtilization(phase.elu0);
     const stats = this.engine.stats;

@@ -18,7 +18,12 @@
 //              work item (its own transaction), then the completion transaction (DELETE work item + INSERT
 //              the TaskCompleted inbox row). 3 write transactions per step.
 //
-// Usable alone: node bench/lib/durable-sqlite-baseline.js [durationMs] [NORMAL|FULL]
+// Checkpoints follow the host's regime (`walAutocheckpoint`, read by bench/durable.js from the task hub's own
+// connection): with SQLite's automatic checkpoint (N > 0) they run inside the commit that crosses N pages; with 0
+// (the store checkpoints off the commit path, from a 1 s timer) the loop runs a PASSIVE checkpoint once a second,
+// timed, as the host's event loop does.
+//
+// Usable alone: node bench/lib/durable-sqlite-baseline.js [durationMs] [NORMAL|FULL] [walAutocheckpoint]
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -29,6 +34,7 @@ const { REPO_ROOT, DIST_HOST } = require('./common.js');
 const Database = require(path.join(REPO_ROOT, 'node_modules', 'better-sqlite3'));
 
 const WINDOW = 1000;
+const CHECKPOINT_INTERVAL_MS = 1000;
 const EPISODES_PER_INSTANCE = 6;
 
 // The statements below are TaskHubStore's (host/durable/taskHubStore.ts), verbatim.
@@ -123,26 +129,42 @@ function freshHub(dir, synchronous) {
   return file;
 }
 
-function openRaw(file, synchronous) {
+function openRaw(file, synchronous, walAutocheckpoint) {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${synchronous}`);
   db.pragma('busy_timeout = 5000');
+  db.pragma(`wal_autocheckpoint = ${walAutocheckpoint}`);
   return db;
+}
+
+/** Once a second, a PASSIVE checkpoint when automatic checkpoints are off (what the store's timer does). */
+function checkpointer(db, walAutocheckpoint) {
+  if (walAutocheckpoint > 0) return () => {};
+  let next = performance.now() + CHECKPOINT_INTERVAL_MS;
+  return () => {
+    const now = performance.now();
+    if (now < next) return;
+    db.pragma('wal_checkpoint(PASSIVE)');
+    next = now + CHECKPOINT_INTERVAL_MS;
+  };
 }
 
 function removeHub(file) {
   fs.rmSync(path.dirname(file), { recursive: true, force: true });
 }
 
-/** Runs `fn(i)` until `durationMs` elapsed or `maxOps` done; returns { ops, ms, perSec }. */
-function timeLoop(durationMs, maxOps, fn) {
+/** Runs `fn(i)` until `durationMs` elapsed or `maxOps` done (`tick` every 64 ops); returns { ops, ms, perSec }. */
+function timeLoop(durationMs, maxOps, fn, tick = () => {}) {
   const t0 = performance.now();
   const deadline = t0 + durationMs;
   let i = 0;
   while (i < maxOps) {
     fn(i++);
-    if ((i & 63) === 0 && performance.now() >= deadline) break;
+    if ((i & 63) === 0) {
+      tick();
+      if (performance.now() >= deadline) break;
+    }
   }
   const ms = performance.now() - t0;
   return { ops: i, ms, perSec: (i * 1000) / ms };
@@ -157,10 +179,10 @@ function slot(i) {
 }
 
 /** Raw better-sqlite3, one episode transaction per iteration. */
-function episodeRaw({ dir, synchronous = 'NORMAL', durationMs = 1000, maxOps = 200_000 }) {
+function episodeRaw({ dir, synchronous = 'NORMAL', walAutocheckpoint = 1000, durationMs = 1000, maxOps = 200_000 }) {
   const p = payloads();
   const file = freshHub(dir, synchronous);
-  const db = openRaw(file, synchronous);
+  const db = openRaw(file, synchronous, walAutocheckpoint);
   const s = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)]));
   // The consumed inbox rows, inserted up front (untimed): enough for the longest run.
   const estimate = Math.min(maxOps, 60_000 * Math.max(1, durationMs / 1000));
@@ -178,7 +200,7 @@ function episodeRaw({ dir, synchronous = 'NORMAL', durationMs = 1000, maxOps = 2
       s.upsertInstance.run(instanceRow(id, 'exec', episode + 1, now));
       s.insertWorkItem.run(id, 'exec', episode, 'activity', 'Hello', p.workPayload);
     })();
-  });
+  }, checkpointer(db, walAutocheckpoint));
   db.close();
   removeHub(file);
   return result;
@@ -186,6 +208,8 @@ function episodeRaw({ dir, synchronous = 'NORMAL', durationMs = 1000, maxOps = 2
 
 /** The same episodes through TaskHubStore.commit() (the store layer without the engine). */
 function episodeStore({ dir, synchronous = 'NORMAL', durationMs = 1000, maxOps = 200_000 }) {
+  // The store sets its own checkpoint regime; its timer cannot fire inside this synchronous loop, so the loop
+  // runs it when the store has turned automatic checkpoints off.
   const { TaskHubStore } = require(path.join(DIST_HOST, 'durable', 'taskHubStore.js'));
   const p = payloads();
   const file = freshHub(dir, synchronous);
@@ -208,17 +232,17 @@ function episodeStore({ dir, synchronous = 'NORMAL', durationMs = 1000, maxOps =
       newWorkItems: [{ instanceId: id, executionId: 'exec', taskId: episode, kind: 'activity', name: 'Hello', payload: p.workPayload }],
       createInstances: [],
     });
-  });
+  }, checkpointer(store.db, Number(store.db.pragma('wal_autocheckpoint', { simple: true }))));
   store.close();
   removeHub(file);
   return result;
 }
 
 /** One whole unbatched step: reads, episode tx, lease tx, completion tx (raw better-sqlite3). */
-function stepRaw({ dir, synchronous = 'NORMAL', durationMs = 1000, maxOps = 200_000 }) {
+function stepRaw({ dir, synchronous = 'NORMAL', walAutocheckpoint = 1000, durationMs = 1000, maxOps = 200_000 }) {
   const p = payloads();
   const file = freshHub(dir, synchronous);
-  const db = openRaw(file, synchronous);
+  const db = openRaw(file, synchronous, walAutocheckpoint);
   const s = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)]));
   const now = Date.now();
   // Every instance of the first window starts with its TaskCompleted message waiting (untimed).
@@ -245,7 +269,7 @@ function stepRaw({ dir, synchronous = 'NORMAL', durationMs = 1000, maxOps = 200_
       // The next instance in the round robin (a new window's instance when this one ends) gets its message.
       s.insertInbox.run(slot(i + WINDOW).id, 'exec', p.completionJson, 0);
     })();
-  });
+  }, checkpointer(db, walAutocheckpoint));
   db.close();
   removeHub(file);
   return result;
@@ -256,9 +280,10 @@ module.exports = { episodeRaw, episodeStore, stepRaw };
 if (require.main === module) {
   const durationMs = Number(process.argv[2]) || 1000;
   const synchronous = process.argv[3] || 'NORMAL';
+  const walAutocheckpoint = process.argv[4] === undefined ? 1000 : Number(process.argv[4]);
   const dir = os.tmpdir();
   for (const [name, fn] of [['episode (raw)', episodeRaw], ['episode (TaskHubStore.commit)', episodeStore], ['step (raw, 3 tx)', stepRaw]]) {
-    const r = fn({ dir, synchronous, durationMs });
+    const r = fn({ dir, synchronous, walAutocheckpoint, durationMs });
     console.log(`${name.padEnd(32)} ${synchronous}: ${Math.round(r.perSec)} /s (${r.ops} in ${r.ms.toFixed(0)} ms)`);
   }
 }
