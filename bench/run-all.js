@@ -102,6 +102,15 @@ function main() {
   }
   common.writeJson(opts.json, { machine: facts, http, broker });
   if (!http || !broker) process.exitCode = 1;
+  // The durable task hub and the management API print their own reports.
+  for (const [script, args] of [
+    ['durable.js', opts.quick ? ['--quick'] : []],
+    ['onboarding.js', opts.quick ? ['--count', '50'] : []],
+  ]) {
+    console.log(`\n=== ${script}`);
+    const result = require('node:child_process').spawnSync(process.execPath, [path.join(__dirname, script), ...args], { stdio: 'inherit' });
+    if (result.status !== 0) process.exitCode = 1;
+  }
 }
 
 main();
