@@ -122,10 +122,17 @@ describe('management API', () => {
     const badInput = await platform.call('POST', '/api/tenants/acme/workflows/orders/runs', { token: tenantUser, body: { input: { orderId: 42 } } });
     expect(badInput.status).toBe(400);
     expect(((await badInput.json()) as { code: string }).code).toBe('RUN.INPUT_INVALID');
-    const fetched = (await (await platform.call('GET', `/api/tenants/acme/runs/${run.id}`, { token: tenantUser })).json()) as { id: string; steps: unknown[] };
-    expect(fetched).toMatchObject({ id: run.id, steps: [] });
-    const listed = (await (await platform.call('GET', '/api/tenants/acme/runs?workflowId=orders&status=queued', { token: tenantUser })).json()) as { items: Array<{ id: string }> };
+    // The run is dispatched and executed; it ends succeeded with its step recorded.
+    let fetched: { id: string; status: string; steps: Array<{ stepId: string }> } | undefined;
+    for (let i = 0; i < 200 && fetched?.status !== 'succeeded'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      fetched = (await (await platform.call('GET', `/api/tenants/acme/runs/${run.id}`, { token: tenantUser })).json()) as typeof fetched;
+    }
+    expect(fetched).toMatchObject({ id: run.id, status: 'succeeded', steps: [{ stepId: 'hello' }] });
+    const listed = (await (await platform.call('GET', '/api/tenants/acme/runs?workflowId=orders&status=succeeded', { token: tenantUser })).json()) as { items: Array<{ id: string }> };
     expect(listed.items.map((r) => r.id)).toEqual([run.id]);
+    const none = (await (await platform.call('GET', '/api/tenants/acme/runs?workflowId=orders&status=failed', { token: tenantUser })).json()) as { items: unknown[] };
+    expect(none.items).toEqual([]);
     expect((await platform.call('GET', '/api/tenants/acme/runs?status=exploded', { token: tenantUser })).status).toBe(400);
   });
 

@@ -4,6 +4,7 @@ import { startRun } from '../../../shared/application/runUseCases.js';
 import { apiHandler } from '../http/apiHandler.js';
 import { tenantScope } from '../http/tenantScope.js';
 import { runView } from '../http/views.js';
+import { runQueueOutputs, type RunDispatchMessage } from '../../triggers/runQueues.js';
 
 /**
  * `POST /api/tenants/{tenantId}/workflows/{workflowId}/runs`: queues a run of the latest (or a named) published
@@ -17,8 +18,17 @@ export const startRunHandler = apiHandler({ roles: READ_ROLES, audit: 'run.start
     trigger: { kind: 'api', source: api.ctx.principal.subject },
     idempotencyKey: api.request.headers.get('idempotency-key'),
   }, { data });
+  // Dispatch through the tier's queue (flushed only when this invocation succeeds). A replayed request was
+  // dispatched the first time.
+  if (created) api.invocation.extraOutputs.set(runQueueOutputs[tenant.tier], { tenantId: tenant.id, runId: run.id } satisfies RunDispatchMessage);
   const location = `/api/tenants/${tenant.id}/runs/${run.id}`;
   return { status: 202, body: runView(run), headers: { location, ...(created ? {} : { 'idempotent-replayed': 'true' }) } };
 });
 
-app.http('startRun', { route: 'tenants/{tenantId}/workflows/{workflowId}/runs', methods: ['POST'], authLevel: 'anonymous', handler: startRunHandler });
+app.http('startRun', {
+  route: 'tenants/{tenantId}/workflows/{workflowId}/runs',
+  methods: ['POST'],
+  authLevel: 'anonymous',
+  extraOutputs: Object.values(runQueueOutputs),
+  handler: startRunHandler,
+});

@@ -15,27 +15,31 @@ describe('core connector', () => {
   });
 
   it('noop, set and log do what they say', async () => {
-    expect(await registry.action('core', 'noop').run({} as never, context())).toEqual({});
-    expect(await registry.action('core', 'set').run({ a: 1, b: [true] } as never, context())).toEqual({ a: 1, b: [true] });
+    expect(await registry.action('core', 'noop').run({} as never, context())).toBeNull();
+    expect(await registry.action('core', 'set').run({ value: { a: 1, b: [true] } } as never, context())).toEqual({ a: 1, b: [true] });
     const ctx = context();
-    expect(await registry.action('core', 'log').run({ message: 'hi' } as never, ctx)).toEqual({ message: 'hi', level: 'information' });
-    expect(ctx.lines).toEqual(['hi']);
+    expect(await registry.action('core', 'log').run({ message: 'hi', data: { n: 1 } } as never, ctx)).toBeNull();
+    expect(ctx.lines).toEqual(['hi {"n":1}']);
   });
 
   it('fail raises transient (retryable) and permanent failures with their code', async () => {
-    await expect(registry.action('core', 'fail').run({ kind: 'transient', code: 'UPSTREAM.BUSY' } as never, context())).rejects.toMatchObject({ code: 'UPSTREAM.BUSY', retryable: true });
-    const permanent = await registry.action('core', 'fail').run({} as never, context()).catch((error: unknown) => error);
+    await expect(registry.action('core', 'fail').run({ kind: 'transient', code: 'UPSTREAM.BUSY', message: 'busy' } as never, context())).rejects.toMatchObject({ code: 'UPSTREAM.BUSY', retryable: true });
+    const permanent = await registry.action('core', 'fail').run({ message: 'no' } as never, context()).catch((error: unknown) => error);
     expect(permanent).toBeInstanceOf(ConnectorError);
-    expect(permanent).toMatchObject({ code: 'CORE.PERMANENT_FAILURE', retryable: false });
+    expect(permanent).toMatchObject({ code: 'CORE.FAIL', retryable: false, message: 'no' });
   });
 
   it('validates rendered inputs against the action schema, listing every problem', () => {
-    expect(() => registry.validateInput('core', 'log', { level: 'loud', extra: 1 })).toThrow(/inputs of 'core.log' are invalid/);
-    try {
-      registry.validateInput('core', 'log', { level: 'loud', extra: 1 });
-    } catch (error) {
-      expect((error as { problems: Array<{ pointer: string }> }).problems.map((p) => p.pointer).sort()).toEqual(['/inputs', '/inputs', '/inputs/level']);
-    }
+    const error = (() => {
+      try {
+        registry.validateInput('core', 'log', { level: 'loud', extra: 1 });
+        return undefined;
+      } catch (thrown) {
+        return thrown as { message: string; problems: Array<{ pointer: string }> };
+      }
+    })();
+    expect(error?.message).toMatch(/inputs of 'core.log' are invalid/);
+    expect(error?.problems.map((p) => p.pointer).sort()).toEqual(['/inputs', '/inputs', '/inputs/level']);
     expect(() => registry.action('core', 'explode')).toThrow(/does not exist/);
   });
 });

@@ -2,57 +2,59 @@ import type { JsonObject, JsonValue } from '../../domain/json.js';
 import { ConnectorError, defineAction, defineConnector } from '../sdk.js';
 
 /**
- * The built-in `core` connector: what every engine feature can be tested with before the real connectors.
- * - `noop` returns `{}`;
- * - `set` returns its inputs (data mapping: inputs are expressions over earlier outputs);
- * - `log` writes a line to the step log and returns it;
- * - `fail` fails with a chosen error kind (transient faults are retried by the step's retry policy).
+ * The built-in `core` connector (docs/workflow-language.md, "The core connector"): what every engine feature can
+ * be tested with before the real connectors.
+ * - `noop` returns null;
+ * - `set` returns its `value` (data mapping: the value is a template over earlier outputs);
+ * - `log` writes `message` (and `data`) to the step log and returns null;
+ * - `fail` fails with `code` and `message`; `kind: "transient"` makes it retryable by the step's retry policy.
  */
 export const coreConnector = defineConnector({
   name: 'core',
   description: 'Built-in actions for data mapping, logging and testing failure handling.',
   actions: [
-    defineAction<JsonObject, JsonObject>({
+    defineAction<JsonObject, null>({
       name: 'noop',
-      description: 'Does nothing and returns an empty object.',
+      description: 'Does nothing; the output is null.',
       input: { type: 'object' },
-      run: async () => ({}),
+      run: async () => null,
     }),
-    defineAction<JsonObject, JsonObject>({
+    defineAction<{ value: JsonValue }, JsonValue>({
       name: 'set',
-      description: 'Returns its inputs as the step output.',
-      input: { type: 'object' },
-      run: async (input) => input,
+      description: 'Returns `value` as the step output.',
+      input: { type: 'object', required: ['value'], additionalProperties: false, properties: { value: {} } },
+      run: async (input) => input.value,
     }),
-    defineAction<{ message: string; level?: 'information' | 'warning' | 'error' }, JsonObject>({
+    defineAction<{ message: string; level?: 'debug' | 'info' | 'warn' | 'error'; data?: JsonValue }, null>({
       name: 'log',
-      description: 'Writes a message to the step log.',
+      description: 'Writes a message (and optional data) to the step log; the output is null.',
       input: {
         type: 'object',
         required: ['message'],
         additionalProperties: false,
-        properties: { message: { type: 'string', maxLength: 8192 }, level: { enum: ['information', 'warning', 'error'] } },
+        properties: { message: { type: 'string', maxLength: 8192 }, level: { enum: ['debug', 'info', 'warn', 'error'] }, data: {} },
       },
       run: async (input, context) => {
-        context.log(input.message, input.level ?? 'information');
-        return { message: input.message, level: input.level ?? 'information' };
+        const level = input.level === 'error' ? 'error' : input.level === 'warn' ? 'warning' : 'information';
+        context.log(input.data === undefined ? input.message : `${input.message} ${JSON.stringify(input.data)}`, level);
+        return null;
       },
     }),
-    defineAction<{ kind?: 'transient' | 'permanent'; code?: string; message?: string }, JsonValue>({
+    defineAction<{ message: string; code?: string; kind?: 'transient' | 'permanent' }, JsonValue>({
       name: 'fail',
-      description: 'Fails the step: `transient` failures are retried by the retry policy, `permanent` ones are not.',
+      description: 'Always fails with `code` and `message`; `kind: "transient"` makes the failure retryable.',
       input: {
         type: 'object',
+        required: ['message'],
         additionalProperties: false,
         properties: {
-          kind: { enum: ['transient', 'permanent'], default: 'permanent' },
-          code: { type: 'string', pattern: '^[A-Z][A-Z0-9_.]{0,63}$' },
           message: { type: 'string', maxLength: 2000 },
+          code: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*(\\.[A-Z0-9_]+)+$' },
+          kind: { enum: ['transient', 'permanent'] },
         },
       },
       run: async (input) => {
-        const kind = input.kind ?? 'permanent';
-        throw new ConnectorError(input.code ?? `CORE.${kind.toUpperCase()}_FAILURE`, input.message ?? `core.fail raised a ${kind} failure.`, { retryable: kind === 'transient' });
+        throw new ConnectorError(input.code ?? 'CORE.FAIL', input.message, { retryable: input.kind === 'transient' });
       },
     }),
   ],

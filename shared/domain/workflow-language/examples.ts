@@ -84,13 +84,11 @@ export const EXAMPLES: Readonly<Record<ExampleName, JsonObject>> = {
     "description": "Prepares a customer record, then sets up billing and shipping at the same time, then reports.",
     "inputs": {
       "type": "object",
-      "required": [
-        "customerId"
-      ],
       "properties": {
         "customerId": {
           "type": "string",
-          "minLength": 1
+          "minLength": 1,
+          "default": "c-42"
         },
         "country": {
           "type": "string",
@@ -190,13 +188,11 @@ export const EXAMPLES: Readonly<Record<ExampleName, JsonObject>> = {
     "description": "Large orders go to review, small ones are accepted; both branches join again.",
     "inputs": {
       "type": "object",
-      "required": [
-        "amount"
-      ],
       "properties": {
         "amount": {
           "type": "number",
-          "minimum": 0
+          "minimum": 0,
+          "default": 250
         },
         "currency": {
           "type": "string",
@@ -280,9 +276,6 @@ export const EXAMPLES: Readonly<Record<ExampleName, JsonObject>> = {
     "description": "Checks every line of an order, five at a time, then logs each total with a single-action loop.",
     "inputs": {
       "type": "object",
-      "required": [
-        "lines"
-      ],
       "properties": {
         "lines": {
           "type": "array",
@@ -307,7 +300,19 @@ export const EXAMPLES: Readonly<Record<ExampleName, JsonObject>> = {
                 "minimum": 0
               }
             }
-          }
+          },
+          "default": [
+            {
+              "sku": "A-1",
+              "quantity": 2,
+              "price": 9.5
+            },
+            {
+              "sku": "B-2",
+              "quantity": 1,
+              "price": 20
+            }
+          ]
         }
       }
     },
@@ -394,14 +399,12 @@ export const EXAMPLES: Readonly<Record<ExampleName, JsonObject>> = {
     "description": "Waits a fixed time, then until the moment given in the input, and logs a reminder each time.",
     "inputs": {
       "type": "object",
-      "required": [
-        "remindAt"
-      ],
       "properties": {
         "remindAt": {
           "type": "string",
           "format": "date-time",
-          "description": "When to send the final reminder."
+          "description": "When to send the final reminder.",
+          "default": "2026-01-01T09:00:00Z"
         },
         "subject": {
           "type": "string",
@@ -413,7 +416,7 @@ export const EXAMPLES: Readonly<Record<ExampleName, JsonObject>> = {
       {
         "id": "coolDown",
         "type": "delay",
-        "durationSeconds": 900
+        "durationSeconds": 2
       },
       {
         "id": "firstReminder",
@@ -462,13 +465,11 @@ export const EXAMPLES: Readonly<Record<ExampleName, JsonObject>> = {
     "description": "Runs a pinned version of the invoicing workflow, then the latest notification workflow.",
     "inputs": {
       "type": "object",
-      "required": [
-        "month"
-      ],
       "properties": {
         "month": {
           "type": "string",
-          "description": "The month, as YYYY-MM."
+          "description": "The month, as YYYY-MM.",
+          "default": "2026-11"
         }
       }
     },
@@ -531,17 +532,15 @@ export const EXAMPLES: Readonly<Record<ExampleName, JsonObject>> = {
     "description": "Asks a tenant admin to approve a refund; escalates when nobody decides within two days.",
     "inputs": {
       "type": "object",
-      "required": [
-        "orderId",
-        "amount"
-      ],
       "properties": {
         "orderId": {
-          "type": "string"
+          "type": "string",
+          "default": "o-1001"
         },
         "amount": {
           "type": "number",
-          "exclusiveMinimum": 0
+          "exclusiveMinimum": 0,
+          "default": 120
         }
       }
     },
@@ -606,12 +605,10 @@ export const EXAMPLES: Readonly<Record<ExampleName, JsonObject>> = {
     "description": "Waits up to an hour for the payment event of this order; cancels the order when it does not come.",
     "inputs": {
       "type": "object",
-      "required": [
-        "orderId"
-      ],
       "properties": {
         "orderId": {
-          "type": "string"
+          "type": "string",
+          "default": "o-1001"
         }
       }
     },

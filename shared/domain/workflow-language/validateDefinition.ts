@@ -163,7 +163,7 @@ const CORE_INPUTS: Readonly<Record<CoreAction, { required: readonly string[]; op
   noop: { required: [], optional: [] },
   set: { required: ['value'], optional: [] },
   log: { required: ['message'], optional: ['level', 'data'] },
-  fail: { required: ['message'], optional: ['code'] },
+  fail: { required: ['message'], optional: ['code', 'kind'] },
 };
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
 const REST_INPUTS = ['path', 'query', 'headers', 'body'];

@@ -1,0 +1,108 @@
+import * as df from 'durable-functions';
+import type { InvocationContext } from '@azure/functions';
+import { isArtifactRef, resolveArtifacts, storeIfLarge } from '../../shared/application/claimCheck.js';
+import { getContainer } from '../../shared/composition/container.js';
+import { ConnectorError } from '../../shared/connectors/sdk.js';
+import { AppError } from '../../shared/domain/errors.js';
+import type { JsonValue } from '../../shared/domain/json.js';
+import { breakerKey, CircuitOpenError, DEFAULT_BREAKER_POLICY } from '../../shared/ports/circuitBreaker.js';
+import { Activities, type StepCall, type StepOutcome } from '../activityHandles.js';
+
+/** The prefix a thrown (transient) failure carries so the orchestrator can recover its code after the retries. */
+export function transientFailureMessage(code: string, message: string): string {
+  return `${code}: ${message}`;
+}
+
+function isTransient(error: unknown): boolean {
+  if (error instanceof ConnectorError || error instanceof AppError) return error.retryable;
+  // A timeout or a network error is transient; a programming error in a connector is not retried.
+  return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+}
+
+function codeOf(error: unknown): string {
+  if (error instanceof AppError) return error.code;
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'STEP.TIMEOUT';
+  return 'STEP.FAILED';
+}
+
+/**
+ * Runs one step's connector call: resolves artifact references (claim check) in its inputs, checks the circuit
+ * breaker of its target (open: fail fast, try the next fallback), calls the action with an AbortSignal for the
+ * step timeout, tries the fallbacks in order after a permanent failure, stores a large output as an artifact,
+ * and records the step. Transient
+ * faults are thrown, so the durable retry policy (default 3 retries at 1 s, 2 s, 4 s) retries them.
+ */
+export async function executeStep(step: StepCall, invocation: InvocationContext): Promise<StepOutcome> {
+  const container = getContainer();
+  const data = await container.appStore.forTenant(step.tenantId);
+  const existing = (await data.runs.listSteps(step.runId)).find((recorded) => recorded.stepId === step.stepId && recorded.iteration === step.iteration);
+  const attempts = (existing?.attempts ?? 0) + 1;
+  const startedAt = existing?.startedAt ?? new Date().toISOString();
+  const record = (fields: { status: 'running' | 'succeeded' | 'failed'; output?: JsonValue; outputRef?: string | null; error?: { code: string; message: string } | null }): Promise<void> =>
+    data.runs.putStep({
+      runId: step.runId,
+      stepId: step.stepId,
+      iteration: step.iteration,
+      status: fields.status,
+      attempts,
+      startedAt,
+      completedAt: fields.status === 'running' ? null : new Date().toISOString(),
+      error: fields.error ?? null,
+      output: fields.output ?? null,
+      outputRef: fields.outputRef ?? null,
+    });
+  await record({ status: 'running' });
+
+  const fail = async (code: string, message: string): Promise<StepOutcome> => {
+    await record({ status: 'failed', error: { code, message } });
+    return { status: 'failed', error: { code, message }, attempts };
+  };
+  const tried: string[] = [];
+  let lastError: unknown;
+  for (const call of step.calls) {
+    if (call.secretPointers.length > 0) {
+      // Secrets arrive with the secret store; a step that needs one cannot run before it exists.
+      return fail('SECRET.NOT_FOUND', `Step '${step.stepId}' references a secret, and this tenant has no secret store configured.`);
+    }
+    const breaker = breakerKey(step.tenantId, call.connector, call.connector);
+    const gate = await container.circuitBreakers.acquire(breaker, DEFAULT_BREAKER_POLICY);
+    if (!gate.allowed) {
+      lastError = new CircuitOpenError(call.connector, gate.retryAfterMs);
+      tried.push(`${call.connector}.${call.action}`);
+      continue;
+    }
+    try {
+      const resolved = await resolveArtifacts(call.inputs, step.tenantId, container.artifacts);
+      container.connectorRegistry.validateInput(call.connector, call.action, resolved);
+      const signal = AbortSignal.timeout(call.timeoutSeconds * 1000);
+      const output = await Promise.race([
+        container.connectorRegistry.action(call.connector, call.action).run(resolved as never, {
+          tenantId: step.tenantId,
+          runId: step.runId,
+          stepId: step.stepId,
+          signal,
+          log: (message, level = 'information') => invocation[level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'info'](`[${step.runId}/${step.stepId}] ${message}`),
+        }),
+        new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
+      ]);
+      await container.circuitBreakers.recordSuccess(breaker, DEFAULT_BREAKER_POLICY);
+      const stored = await storeIfLarge(output, { tenantId: step.tenantId, runId: step.runId, stepId: step.stepId }, container.artifacts);
+      const claimChecked = isArtifactRef(stored);
+      await record({ status: 'succeeded', output: claimChecked ? null : output, outputRef: claimChecked ? stored.$artifact : null });
+      return { status: 'succeeded', output: stored, attempts };
+    } catch (error) {
+      lastError = error;
+      tried.push(`${call.connector}.${call.action}`);
+      if (isTransient(error)) {
+        // Only faults of the target count against its breaker, never bad input.
+        await container.circuitBreakers.recordFailure(breaker, DEFAULT_BREAKER_POLICY);
+        await record({ status: 'running', error: { code: codeOf(error), message: (error as Error).message } });
+        throw new Error(transientFailureMessage(codeOf(error), (error as Error).message));
+      }
+    }
+  }
+  const message = lastError instanceof Error ? lastError.message : String(lastError);
+  return fail(codeOf(lastError), tried.length > 1 ? `${message} (tried ${tried.join(', ')})` : message);
+}
+
+df.app.activity(Activities.executeStep.name, { handler: executeStep as never });

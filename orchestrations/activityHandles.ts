@@ -1,0 +1,54 @@
+import type { JsonValue } from '../shared/domain/json.js';
+
+/**
+ * The activities orchestrators call, by name, with their input and output types: orchestrators import these
+ * handles (types and names only), never the activities' code.
+ */
+export interface ActivityHandle<TInput, TOutput> {
+  readonly name: string;
+  /** Phantom types: never read at run time. */
+  readonly __types?: { input: TInput; output: TOutput };
+}
+
+function handle<TInput, TOutput>(name: string): ActivityHandle<TInput, TOutput> {
+  return { name };
+}
+
+/** One connector call: the step's own, or a fallback. */
+export interface ConnectorCall {
+  connector: string;
+  action: string;
+  /** Rendered inputs: may hold artifact references (claim check) and the definition's secret references. */
+  inputs: JsonValue;
+  /** JSON Pointers of the `{ "$secret": name }` references that came from the definition: only these are resolved. */
+  secretPointers: string[];
+  timeoutSeconds: number;
+}
+
+export interface StepCall {
+  tenantId: string;
+  runId: string;
+  stepId: string;
+  iteration: number | null;
+  /** The step's call, then its fallbacks, tried in order after a permanent failure. */
+  calls: ConnectorCall[];
+}
+
+/** A permanent outcome; transient failures are thrown instead, so the durable retry policy retries them. */
+export type StepOutcome =
+  | { status: 'succeeded'; output: JsonValue; attempts: number }
+  | { status: 'failed'; error: { code: string; message: string }; attempts: number };
+
+export interface RunStatusChange {
+  tenantId: string;
+  runId: string;
+  status: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  output?: JsonValue;
+  error?: { code: string; message: string; stepId?: string };
+  at: string;
+}
+
+export const Activities = {
+  executeStep: handle<StepCall, StepOutcome>('executeStep'),
+  recordRunStatus: handle<RunStatusChange, void>('recordRunStatus'),
+} as const;
