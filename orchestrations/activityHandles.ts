@@ -1,4 +1,4 @@
-import type { JsonValue } from '../shared/domain/json.js';
+import type { JsonObject, JsonValue } from '../shared/domain/json.js';
 
 /**
  * The activities orchestrators call, by name, with their input and output types: orchestrators import these
@@ -48,7 +48,27 @@ export interface RunStatusChange {
   at: string;
 }
 
+/** A subWorkflow step's child run to create (once: the id and the idempotency key are deterministic). */
+export interface SubWorkflowRequest {
+  tenantId: string;
+  parentRunId: string;
+  /** The parent step's instance id, for messages. */
+  stepId: string;
+  childRunId: string;
+  idempotencyKey: string;
+  workflowId: string;
+  version: number | 'latest';
+  /** The rendered inputs (defaults of the child's inputs schema are applied, then validated). */
+  inputs: JsonObject;
+}
+
+/** The child run, created `queued` with its pinned definition; or why it could not be. */
+export type SubWorkflowLoad =
+  | { status: 'ready'; runId: string; version: number; definition: JsonObject; input: JsonValue }
+  | { status: 'failed'; error: { code: string; message: string } };
+
 export const Activities = {
   executeStep: handle<StepCall, StepOutcome>('executeStep'),
   recordRunStatus: handle<RunStatusChange, void>('recordRunStatus'),
+  loadSubWorkflow: handle<SubWorkflowRequest, SubWorkflowLoad>('loadSubWorkflow'),
 } as const;

@@ -2,7 +2,40 @@ import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { getContainer } from '../../shared/composition/container.js';
 import type { RunWorkflowInput } from '../../orchestrations/runWorkflowInput.js';
+import type { TenantTier } from '../../shared/domain/tenant.js';
+import { DEFER_RUN_DISPATCH, type DeferRunInput } from '../../orchestrations/deferRunDispatch.js';
 import type { RunDispatchMessage } from './runQueues.js';
+
+/** How long a deferred run waits before its message is queued again: 5 s, doubling, at most a minute. */
+export function deferralDelaySeconds(deferrals: number): number {
+  return Math.min(60, 5 * 2 ** Math.min(deferrals, 4));
+}
+
+/** Runs executing for the tenant, counted up to `limit` (a bounded query, whatever the tenant's size). */
+async function countRunning(data: Awaited<ReturnType<ReturnType<typeof getContainer>['appStore']['forTenant']>>, limit: number): Promise<number> {
+  let count = 0;
+  let continuationToken: string | undefined;
+  do {
+    const page = await data.runs.list({ status: 'running', limit: 100, ...(continuationToken ? { continuationToken } : {}) });
+    count += page.items.length;
+    continuationToken = page.continuationToken;
+  } while (continuationToken && count < limit);
+  return count;
+}
+
+/**
+ * The tenant is at its concurrency limit: the message comes back later instead of being dropped. A durable
+ * orchestration waits, then queues it again (with its deferral count), so not even a crash loses it.
+ */
+async function defer(client: df.DurableClient, message: Required<RunDispatchMessage>, tier: TenantTier, context: InvocationContext): Promise<void> {
+  const input: DeferRunInput = { message: { ...message, deferrals: message.deferrals + 1 }, tier, delaySeconds: deferralDelaySeconds(message.deferrals) };
+  try {
+    await client.startNew(DEFER_RUN_DISPATCH, { instanceId: `${message.runId}:deferral:${message.deferrals}`, input });
+  } catch (error) {
+    // A redelivered message whose deferral already started: nothing more to do.
+    context.warn(`Deferral ${message.deferrals} of run '${message.runId}' already exists: ${(error as Error).message}`);
+  }
+}
 
 /** The orchestrator every run executes. */
 export const RUN_ORCHESTRATOR = 'runWorkflow';
@@ -10,8 +43,9 @@ export const RUN_ORCHESTRATOR = 'runWorkflow';
 /**
  * Starts the orchestration of a queued run with `instanceId = runId`, carrying the pinned definition, so the
  * orchestrator loads nothing itself. Idempotent: a run whose orchestration exists (a redelivered message) is
- * acknowledged, not started twice. A malformed message or an unknown run is dropped with an error log (a retry
- * could not help); anything else is thrown so the broker redelivers it, then dead-letters it.
+ * acknowledged, not started twice. When the tenant already has `maxConcurrentRuns` runs executing, the run is
+ * deferred (its message comes back later), never dropped. A malformed message or an unknown run is dropped with an
+ * error log (a retry could not help); anything else is thrown so the broker redelivers it, then dead-letters it.
  */
 export async function dispatchRun(message: unknown, context: InvocationContext): Promise<void> {
   const { tenantId, runId } = (message ?? {}) as Partial<RunDispatchMessage>;
@@ -29,6 +63,15 @@ export async function dispatchRun(message: unknown, context: InvocationContext):
     return;
   }
   if (run.status !== 'queued') return;
+  const tenant = await getContainer().tenantCache.get(tenantId);
+  if (!tenant) {
+    context.error(`Dropped the message of run '${runId}': tenant '${tenantId}' no longer exists.`);
+    return;
+  }
+  if ((await countRunning(data, tenant.quotas.maxConcurrentRuns)) >= tenant.quotas.maxConcurrentRuns) {
+    await defer(client, { tenantId, runId, deferrals: (message as RunDispatchMessage).deferrals ?? 0 }, tenant.tier, context);
+    return;
+  }
   const version = await data.workflows.getVersion(run.workflowId, run.workflowVersion);
   if (!version) {
     context.error(`Run '${runId}' pins version ${run.workflowVersion} of '${run.workflowId}', which no longer exists.`);

@@ -16,4 +16,6 @@ export const runQueueOutputs = {
 export interface RunDispatchMessage {
   tenantId: string;
   runId: string;
+  /** How many times the run was deferred because its tenant had too many runs executing. */
+  deferrals?: number;
 }

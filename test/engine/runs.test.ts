@@ -51,7 +51,7 @@ describe('workflow runs', () => {
     ]);
   });
 
-  // forEach and sub-workflow steps come with the next part of the engine; these examples run today.
+  // Every example except those that wait for an event or an approval (they need someone to answer).
   for (const name of ['parallelBranches', 'condition', 'delay', 'errorHandling'] as const) {
     it(`runs the ${name} example to success as published, with no input beyond its defaults`, async () => {
       const id = name.toLowerCase();
@@ -80,4 +80,36 @@ describe('workflow runs', () => {
     expect(run['error']).toMatchObject({ code: 'UPSTREAM.BUSY' });
     expect(run['steps'][0]).toMatchObject({ attempts: 2 });
   });
+});
+
+describe('per-tenant concurrency', () => {
+  let platform: Platform;
+  beforeAll(async () => {
+    platform = await startPlatform();
+  });
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  it('defers runs beyond maxConcurrentRuns instead of dropping them; all complete, never more than the limit at once', async () => {
+    const admin = await platform.token('Platform.Admin');
+    await platform.call('POST', '/api/tenants', { token: admin, body: { id: 'narrow', name: 'Narrow', tier: 'basic', quotas: { maxConcurrentRuns: 1 } } });
+    const token = await platform.token('Tenant.Admin', 'narrow');
+    const definition = { schemaVersion: 1, name: 'Slow', steps: [{ id: 'wait', type: 'delay', durationSeconds: 1 }] };
+    await platform.call('POST', '/api/tenants/narrow/workflows', { token, body: { id: 'slow', name: 'Slow', definition } });
+    await platform.call('POST', '/api/tenants/narrow/workflows/slow/versions', { token });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(((await (await platform.call('POST', '/api/tenants/narrow/workflows/slow/runs', { token, body: {} })).json()) as { id: string }).id);
+    let maxRunning = 0;
+    const deadline = Date.now() + 45_000;
+    for (;;) {
+      const runs = ((await (await platform.call('GET', '/api/tenants/narrow/runs', { token })).json()) as { items: Array<{ id: string; status: string }> }).items;
+      maxRunning = Math.max(maxRunning, runs.filter((run) => run.status === 'running').length);
+      if (runs.length === 3 && runs.every((run) => run.status === 'succeeded')) break;
+      if (Date.now() > deadline) throw new Error(`Runs did not all finish: ${JSON.stringify(runs)}`);
+      // The basic tier allows 5 requests/s: poll below that.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    expect(maxRunning).toBe(1);
+  }, 60_000);
 });

@@ -1,0 +1,177 @@
+import { randomUUID } from 'node:crypto';
+import { AppError, ErrorCodes } from '../domain/errors.js';
+import type { JsonObject, JsonValue } from '../domain/json.js';
+import { hasRole, isPlatformAdmin, type Principal } from '../domain/roles.js';
+import type { Run } from '../domain/run.js';
+import type { Tenant } from '../domain/tenant.js';
+import type { TenantDataStore } from '../ports/appStore.js';
+import type { RequestContext } from './requestContext.js';
+
+/**
+ * Run control: raising the events a running run waits for, cancelling a run, retrying a failed or cancelled one.
+ * The decisions are pure (tested in runControl.test.ts); the durable side effects stay in the HTTP functions.
+ */
+
+/** The error codes of run control (their HTTP statuses: functions/api/runs/runControlHttp.ts). */
+export const RunControlErrorCodes = {
+  /** The run is finished (or, for cancel, ended otherwise than cancelled): 409. */
+  runNotRunning: ErrorCodes.runNotRunning,
+  /** No step of the run waits for that event (now): 404. */
+  eventNotExpected: ErrorCodes.eventNotExpected,
+  /** Retry from the failed step needs the orchestrator to accept prior step outputs: 400 until it does. */
+  retryFromStepUnsupported: ErrorCodes.runRetryFromStepUnsupported,
+} as const;
+
+const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
+const APPROVAL_PREFIX = 'approval:';
+const EVENT_NAME = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function isFinished(run: Pick<Run, 'status'>): boolean {
+  return FINISHED.has(run.status);
+}
+
+/** An event name of the route: 1-128 of `A-Z a-z 0-9 . _ : -`, not all digits. */
+export function validateEventName(name: string): string {
+  if (!EVENT_NAME.test(name) || /^\d+$/.test(name)) {
+    throw new AppError(ErrorCodes.requestInvalid, `The event name must be 1-128 characters of letters, digits, '.', '_', ':' or '-', and not only digits (got '${name.slice(0, 140)}').`);
+  }
+  return name;
+}
+
+interface StepLike {
+  id?: unknown;
+  type?: unknown;
+  event?: unknown;
+  approvers?: { users?: unknown; roles?: unknown };
+}
+
+/** The step of a definition waiting for `eventName`: a waitForEvent step on that event, or `approval:<stepId>`. */
+export type WaitingStep =
+  | { kind: 'waitForEvent'; stepId: string }
+  | { kind: 'approval'; stepId: string; approvers: { users: string[]; roles: string[] } };
+
+export function findWaitingStep(definition: JsonObject, eventName: string): WaitingStep | undefined {
+  const steps = (Array.isArray(definition['steps']) ? definition['steps'] : []) as StepLike[];
+  for (const step of steps) {
+    if (!step || typeof step.id !== 'string') continue;
+    if (step.type === 'waitForEvent' && step.event === eventName) return { kind: 'waitForEvent', stepId: step.id };
+    if (step.type === 'approval' && eventName === `${APPROVAL_PREFIX}${step.id}`) {
+      const list = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
+      return { kind: 'approval', stepId: step.id, approvers: { users: list(step.approvers?.users), roles: list(step.approvers?.roles) } };
+    }
+  }
+  return undefined;
+}
+
+/** Whether the caller may decide an approval: a listed user, a holder of a listed role, or a platform admin. */
+export function canApprove(principal: Principal, approvers: { users: string[]; roles: string[] }): boolean {
+  if (isPlatformAdmin(principal)) return true;
+  if (approvers.users.includes(principal.subject)) return true;
+  return approvers.roles.some((role) => hasRole(principal, role as Principal['roles'][number]));
+}
+
+export interface ApprovalDecision {
+  decision: 'approved' | 'rejected';
+  comment?: string;
+}
+
+/** The body of an approval event: `{decision: 'approved'|'rejected', comment?}`. */
+export function parseApprovalDecision(body: JsonValue | undefined): ApprovalDecision {
+  const problem = (message: string): AppError => new AppError(ErrorCodes.requestInvalid, message);
+  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) throw problem("An approval needs a body {\"decision\": \"approved\" | \"rejected\", \"comment\"?: string}.");
+  for (const key of Object.keys(body)) if (key !== 'decision' && key !== 'comment') throw problem(`An approval body has only 'decision' and 'comment' (got '${key}').`);
+  const { decision, comment } = body as { decision?: unknown; comment?: unknown };
+  if (decision !== 'approved' && decision !== 'rejected') throw problem("decision must be 'approved' or 'rejected'.");
+  if (comment !== undefined && (typeof comment !== 'string' || comment.length > 2000)) throw problem('comment must be a string of at most 2000 characters.');
+  return comment === undefined ? { decision } : { decision, comment };
+}
+
+/**
+ * The data raised for an event: the body as given for a waitForEvent step (null without a body); for an
+ * approval, the decision with who decided and when.
+ */
+export function eventPayload(step: WaitingStep, body: JsonValue | undefined, principal: Principal, at: string): JsonValue {
+  if (step.kind === 'waitForEvent') return body ?? null;
+  const decision = parseApprovalDecision(body);
+  return { ...decision, decidedBy: principal.subject, decidedAt: at };
+}
+
+/** Events are accepted while the run is not finished. Throws RUN.NOT_RUNNING otherwise. */
+export function assertAcceptsEvents(run: Run): void {
+  if (isFinished(run)) throw new AppError(RunControlErrorCodes.runNotRunning, `Run '${run.id}' is ${run.status}; it no longer accepts events.`);
+}
+
+/** `cancel` for a queued or running run, `alreadyCancelled` for a cancelled one; RUN.NOT_RUNNING otherwise. */
+export function cancelDecision(run: Run): 'cancel' | 'alreadyCancelled' {
+  if (run.status === 'cancelled') return 'alreadyCancelled';
+  if (isFinished(run)) throw new AppError(RunControlErrorCodes.runNotRunning, `Run '${run.id}' is ${run.status}; only a queued or running run can be cancelled.`);
+  return 'cancel';
+}
+
+/** The top-level step ids of a definition (each runs as the sub-orchestration `${runId}:${stepId}`). */
+export function stepIdsOf(definition: JsonObject): string[] {
+  const steps = Array.isArray(definition['steps']) ? (definition['steps'] as StepLike[]) : [];
+  return steps.flatMap((step) => (step && typeof step.id === 'string' ? [step.id] : []));
+}
+
+export interface RetryRequest {
+  from: 'start' | 'failedStep';
+  version: 'pinned' | 'latest';
+}
+
+export function parseRetryRequest(body: JsonValue | undefined): RetryRequest {
+  const problem = (message: string): AppError => new AppError(ErrorCodes.requestInvalid, message);
+  if (body === undefined || body === null) return { from: 'start', version: 'pinned' };
+  if (typeof body !== 'object' || Array.isArray(body)) throw problem("The retry body is {\"from\"?: \"start\" | \"failedStep\", \"version\"?: \"pinned\" | \"latest\"}.");
+  for (const key of Object.keys(body)) if (key !== 'from' && key !== 'version') throw problem(`A retry body has only 'from' and 'version' (got '${key}').`);
+  const { from = 'start', version = 'pinned' } = body as { from?: unknown; version?: unknown };
+  if (from !== 'start' && from !== 'failedStep') throw problem("from must be 'start' or 'failedStep'.");
+  if (version !== 'pinned' && version !== 'latest') throw problem("version must be 'pinned' or 'latest'.");
+  return { from, version };
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * Retries a failed or cancelled run as a NEW run (trigger `retry` from the original, same input), on the pinned
+ * or the latest published version; the original stays as it was. Retrying from the failed step needs the
+ * orchestrator to accept the outputs of the steps that succeeded, which it does not yet:
+ * RUN.RETRY_FROM_STEP_UNSUPPORTED.
+ */
+export async function retryRun(ctx: RequestContext, tenant: Tenant, original: Run, request: RetryRequest, deps: { data: TenantDataStore }): Promise<Run> {
+  if (original.status !== 'failed' && original.status !== 'cancelled') {
+    throw new AppError(ErrorCodes.conflict, `Run '${original.id}' is ${original.status}; only failed or cancelled runs can be retried.`);
+  }
+  if (request.from === 'failedStep') {
+    throw new AppError(RunControlErrorCodes.retryFromStepUnsupported, 'Retrying from the failed step is not supported yet: the run orchestrator cannot take the outputs of the steps that succeeded. Retry from the start.');
+  }
+  let versionNumber = original.workflowVersion;
+  if (request.version === 'latest') {
+    const workflow = await deps.data.workflows.get(original.workflowId);
+    if (!workflow) throw new AppError(ErrorCodes.workflowNotFound, `Workflow '${original.workflowId}' was not found.`);
+    if (workflow.latestVersion === null || workflow.latestVersion === undefined) throw new AppError(ErrorCodes.workflowNotPublished, `Workflow '${original.workflowId}' has no published version.`);
+    versionNumber = workflow.latestVersion;
+  }
+  const version = await deps.data.workflows.getVersion(original.workflowId, versionNumber);
+  if (!version) throw new AppError(ErrorCodes.versionNotFound, `Workflow '${original.workflowId}' has no version ${versionNumber}.`);
+  const since = new Date(ctx.now.getTime() - DAY_MS).toISOString();
+  if ((await deps.data.runs.countCreatedSince(since)) >= tenant.quotas.runsPerDay) {
+    throw new AppError(ErrorCodes.quotaExceeded, `Tenant '${tenant.id}' has used its ${tenant.quotas.runsPerDay} runs for the last 24 hours.`, { retryAfterSeconds: 3600 });
+  }
+  const { run } = await deps.data.runs.create({
+    id: randomUUID(),
+    workflowId: original.workflowId,
+    workflowVersion: versionNumber,
+    trigger: { kind: 'retry', source: original.id },
+    input: original.input,
+    status: 'queued',
+    output: null,
+    error: null,
+    idempotencyKey: null,
+    correlationId: ctx.correlationId,
+    createdAt: ctx.now.toISOString(),
+    startedAt: null,
+    completedAt: null,
+  });
+  return run;
+}
