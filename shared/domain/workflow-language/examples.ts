@@ -1,10 +1,10 @@
 /**
- * Example definitions, the same as examples/*.json (a test checks they are identical). They use only the
+ * Example definitions, the same as docs/examples/*.json (a test checks they are identical). They use only the
  * built-in core connector, so they validate in any tenant; the docs and the tests load them from here.
  */
 import type { JsonObject } from '../json.js';
 
-/** Example name → the file in examples/ it mirrors. */
+/** Example name → the file in docs/examples/ it mirrors. */
 export const EXAMPLE_FILES = {
   sequence: 'sequence.json',
   parallelBranches: 'parallel-branches.json',

@@ -86,10 +86,10 @@ const restConnectorDefinition = definition(
 );
 
 describe('examples', () => {
-  it('has at least six examples, each identical to its file in examples/', () => {
+  it('has at least six examples, each identical to its file in docs/examples/', () => {
     expect(Object.keys(EXAMPLES).length).toBeGreaterThanOrEqual(6);
     for (const [name, file] of Object.entries(EXAMPLE_FILES)) {
-      const text = readFileSync(path.join(__dirname, 'examples', file), 'utf8');
+      const text = readFileSync(path.join(__dirname, '..', '..', '..', 'docs', 'examples', file), 'utf8');
       expect(EXAMPLES[name as keyof typeof EXAMPLES], file).toEqual(JSON.parse(text));
     }
   });
