@@ -48,6 +48,20 @@ export interface RunStatusChange {
   at: string;
 }
 
+/**
+ * The end of a run: its final status (as {@link RunStatusChange}) and what the activity needs to record the
+ * run's usage beside it (the rest it reads from the run's recorded step executions).
+ */
+export interface RunFinalization extends RunStatusChange {
+  status: 'succeeded' | 'failed' | 'cancelled';
+  /** When the orchestration started (its clock): the duration is `at - startedAt`. */
+  startedAt: string;
+  /** Top-level steps that ran in this run: succeeded, failed or handled, not skipped, not carried over. */
+  stepsExecuted: number;
+  /** Top-level steps carried over from the retried run (retry from the failed step): not this run's usage. */
+  carriedOver: string[];
+}
+
 /** A subWorkflow step's child run to create (once: the id and the idempotency key are deterministic). */
 export interface SubWorkflowRequest {
   tenantId: string;
@@ -70,5 +84,6 @@ export type SubWorkflowLoad =
 export const Activities = {
   executeStep: handle<StepCall, StepOutcome>('executeStep'),
   recordRunStatus: handle<RunStatusChange, void>('recordRunStatus'),
+  finalizeRun: handle<RunFinalization, void>('finalizeRun'),
   loadSubWorkflow: handle<SubWorkflowRequest, SubWorkflowLoad>('loadSubWorkflow'),
 } as const;

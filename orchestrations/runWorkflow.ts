@@ -1,13 +1,13 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
-import { initialRunState, progressOf, runDeadline, type ActionStart } from '../shared/domain/engine/index.js';
+import { applyStepResult, initialRunState, progressOf, runDeadline, type ActionStart, type RunState } from '../shared/domain/engine/index.js';
 import type { JsonValue } from '../shared/domain/json.js';
 import type { WorkflowDefinition } from '../shared/domain/workflow-language/index.js';
-import { Activities, type ConnectorCall, type StepCall, type StepOutcome } from './activityHandles.js';
+import { Activities, type ConnectorCall, type RunFinalization, type StepCall, type StepOutcome } from './activityHandles.js';
 import { RUN_STEP, runPlannerLoop, type StepInput, type StepResult } from './plannerLoop.js';
 import { runForEach } from './runForEach.js';
 import { isChildRun, RUN_WORKFLOW, runSubWorkflow, type ChildRunOutcome } from './runSubWorkflow.js';
-import type { RunWorkflowInput } from './runWorkflowInput.js';
+import type { ResumeFrom, RunWorkflowInput } from './runWorkflowInput.js';
 
 /** A thrown (transient) step failure carries `CODE: message`; after the last retry that is the step's error. */
 function failureOf(error: unknown): { code: string; message: string } {
@@ -26,31 +26,44 @@ function failureOf(error: unknown): { code: string; message: string } {
  * top-level run returns its outputs.
  */
 export const runWorkflow: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const input = context.df.getInput() as RunWorkflowInput;
+  const { resumeFrom, ...input } = context.df.getInput() as RunWorkflowInput;
   const definition = input.definition as unknown as WorkflowDefinition;
   const now = (): string => context.df.currentUtcDateTime.toISOString();
   const startedAt = now();
   const run = { id: input.runId, workflowId: input.workflowId, version: input.workflowVersion, startedAt };
   yield context.df.callActivity(Activities.recordRunStatus.name, { tenantId: input.tenantId, runId: input.runId, status: 'running', at: startedAt });
 
+  const seeded = seedState(definition, resumeFrom, startedAt);
+  let finalState = seeded.state;
   const outcome = yield* runPlannerLoop(context, {
+    // Without resumeFrom: the steps get the run input, and the prior outputs are in the state already.
     input,
     definition,
     run,
-    state: initialRunState(definition),
+    state: seeded.state,
     instancePrefix: input.runId,
     iteration: null,
     deadline: runDeadline(definition, startedAt),
-    onState: (state) => context.df.setCustomStatus(progressOf(definition, state)),
+    onState: (state) => {
+      finalState = state;
+      context.df.setCustomStatus(progressOf(definition, state));
+    },
   });
-  yield context.df.callActivity(Activities.recordRunStatus.name, {
+  const carriedOver = new Set(seeded.carriedOver);
+  const stepsExecuted = Object.entries(finalState.steps).filter(
+    ([id, step]) => !carriedOver.has(id) && (step.status === 'succeeded' || step.status === 'failed' || step.status === 'handled'),
+  ).length;
+  yield context.df.callActivity(Activities.finalizeRun.name, {
     tenantId: input.tenantId,
     runId: input.runId,
     status: outcome.status,
     ...(outcome.outputs ? { output: outcome.outputs } : {}),
     ...(outcome.error ? { error: outcome.error } : {}),
     at: now(),
-  });
+    startedAt,
+    stepsExecuted,
+    carriedOver: seeded.carriedOver,
+  } satisfies RunFinalization);
   if (isChildRun(input)) {
     return {
       status: outcome.status,
@@ -60,6 +73,22 @@ export const runWorkflow: OrchestrationHandler = function* (context: Orchestrati
   }
   return outcome.outputs ?? null;
 };
+
+/**
+ * The state a run starts from: every step pending, then (a retry from the failed step) each carried-over step
+ * of the definition's top level applied as succeeded with its recorded output, in the order the input lists
+ * them (deterministic on replay). Ids the definition does not have at its top level are ignored.
+ */
+export function seedState(definition: WorkflowDefinition, resumeFrom: ResumeFrom | undefined, at: string): { state: RunState; carriedOver: string[] } {
+  let state = initialRunState(definition);
+  const carriedOver: string[] = [];
+  for (const [stepId, prior] of Object.entries(resumeFrom?.steps ?? {})) {
+    if (!Object.prototype.hasOwnProperty.call(state.steps, stepId)) continue;
+    state = applyStepResult(definition, state, stepId, { status: 'succeeded', output: prior.output, ...(prior.attempts !== undefined ? { attempts: prior.attempts } : {}), at });
+    if (state.steps[stepId]?.status === 'succeeded') carriedOver.push(stepId);
+  }
+  return { state, carriedOver };
+}
 
 function connectorCalls(start: ActionStart): ConnectorCall[] {
   return [start, ...start.fallbacks].map((call) => ({

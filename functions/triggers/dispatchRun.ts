@@ -1,7 +1,11 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { getContainer } from '../../shared/composition/container.js';
-import type { RunWorkflowInput } from '../../orchestrations/runWorkflowInput.js';
+import type { ResumeFrom, RunWorkflowInput } from '../../orchestrations/runWorkflowInput.js';
+import { carriedOverSteps } from '../../shared/application/runControl.js';
+import type { JsonObject, JsonValue } from '../../shared/domain/json.js';
+import type { StepExecution } from '../../shared/domain/run.js';
+import { sha256Hex } from '../../shared/ports/artifactStore.js';
 import type { TenantTier } from '../../shared/domain/tenant.js';
 import { DEFER_RUN_DISPATCH, type DeferRunInput } from '../../orchestrations/deferRunDispatch.js';
 import type { RunDispatchMessage } from './runQueues.js';
@@ -35,6 +39,29 @@ async function defer(client: df.DurableClient, message: Required<RunDispatchMess
     // A redelivered message whose deferral already started: nothing more to do.
     context.warn(`Deferral ${message.deferrals} of run '${message.runId}' already exists: ${(error as Error).message}`);
   }
+}
+
+/**
+ * A retry from the failed step: the step executions a queued retry run already has are the ones carried over
+ * from the original run (retryRun in runControl.ts copies them; a run's own executions only begin once its
+ * orchestration starts, which it has not). Their outputs go to the orchestrator; a claim-checked output as its
+ * full artifact reference (the record keeps only the URI), so the steps after it resolve it as before.
+ * Undefined when there is nothing to carry over (a retry from the start).
+ */
+async function resumeFromOf(tenantId: string, originalRunId: string, definition: JsonObject, steps: StepExecution[]): Promise<ResumeFrom | undefined> {
+  const carried = carriedOverSteps(definition, steps);
+  if (carried.length === 0) return undefined;
+  const { artifacts } = getContainer();
+  const resumed: ResumeFrom = { runId: originalRunId, steps: {} };
+  for (const step of carried) {
+    let output: JsonValue = step.output;
+    if (step.outputRef !== null) {
+      const stored = await artifacts.get(step.outputRef, tenantId);
+      output = { $artifact: step.outputRef, size: stored.content.length, contentType: stored.contentType, sha256: sha256Hex(stored.content) };
+    }
+    resumed.steps[step.stepId] = { output, attempts: step.attempts };
+  }
+  return resumed;
 }
 
 /** The orchestrator every run executes. */
@@ -77,6 +104,7 @@ export async function dispatchRun(message: unknown, context: InvocationContext):
     context.error(`Run '${runId}' pins version ${run.workflowVersion} of '${run.workflowId}', which no longer exists.`);
     return;
   }
+  const resumeFrom = run.trigger.kind === 'retry' ? await resumeFromOf(tenantId, run.trigger.source, version.definition, await data.runs.listSteps(runId)) : undefined;
   const input: RunWorkflowInput = {
     tenantId,
     runId,
@@ -84,6 +112,7 @@ export async function dispatchRun(message: unknown, context: InvocationContext):
     workflowVersion: run.workflowVersion,
     definition: version.definition,
     input: run.input,
+    ...(resumeFrom ? { resumeFrom } : {}),
   };
   await client.startNew(RUN_ORCHESTRATOR, { instanceId: runId, input });
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError, ErrorCodes } from '../domain/errors.js';
 import type { JsonObject, JsonValue } from '../domain/json.js';
 import { hasRole, isPlatformAdmin, type Principal } from '../domain/roles.js';
-import type { Run } from '../domain/run.js';
+import type { Run, StepExecution } from '../domain/run.js';
 import type { Tenant } from '../domain/tenant.js';
 import type { TenantDataStore } from '../ports/appStore.js';
 import type { RequestContext } from './requestContext.js';
@@ -18,7 +18,7 @@ export const RunControlErrorCodes = {
   runNotRunning: ErrorCodes.runNotRunning,
   /** No step of the run waits for that event (now): 404. */
   eventNotExpected: ErrorCodes.eventNotExpected,
-  /** Retry from the failed step needs the orchestrator to accept prior step outputs: 400 until it does. */
+  /** Retry from the failed step on a version other than the pinned one: 400. */
   retryFromStepUnsupported: ErrorCodes.runRetryFromStepUnsupported,
 } as const;
 
@@ -132,18 +132,37 @@ export function parseRetryRequest(body: JsonValue | undefined): RetryRequest {
 
 const DAY_MS = 24 * 3600 * 1000;
 
+/** The top-level action step ids of a definition: the steps whose executions are recorded (and can be carried over). */
+function topLevelActionIds(definition: JsonObject): Set<string> {
+  const steps = Array.isArray(definition['steps']) ? (definition['steps'] as StepLike[]) : [];
+  return new Set(steps.flatMap((step) => (step && typeof step.id === 'string' && step.type === 'action' ? [step.id] : [])));
+}
+
 /**
- * Retries a failed or cancelled run as a NEW run (trigger `retry` from the original, same input), on the pinned
- * or the latest published version; the original stays as it was. Retrying from the failed step needs the
- * orchestrator to accept the outputs of the steps that succeeded, which it does not yet:
- * RUN.RETRY_FROM_STEP_UNSUPPORTED.
+ * The step executions a retry from the failed step carries over to the new run: the original's top-level
+ * action steps that succeeded (their recorded output, or the reference of their claim-checked output).
+ */
+export function carriedOverSteps(definition: JsonObject, steps: readonly StepExecution[]): StepExecution[] {
+  const actions = topLevelActionIds(definition);
+  return steps.filter((step) => step.iteration === null && step.status === 'succeeded' && actions.has(step.stepId));
+}
+
+/**
+ * Retries a failed or cancelled run as a NEW run (trigger `retry` from the original, same input); the original
+ * stays as it was.
+ *
+ * - `from: 'start'`: on the pinned or the latest published version; every step runs again.
+ * - `from: 'failedStep'`: on the pinned version only (`version: 'latest'` is accepted only when the latest IS
+ *   the pinned version; otherwise 400 RUN.RETRY_FROM_STEP_UNSUPPORTED: outputs of one version's steps cannot be
+ *   trusted to fit another version's steps of the same id). The original's top-level action steps that
+ *   succeeded are copied onto the new run as its step executions (same attempts, times and outputs); the
+ *   dispatcher hands them to the orchestrator (`resumeFrom`), which seeds the planner with them and does not
+ *   run them again. The failed step, the steps after it and every step without a recorded execution (delay,
+ *   waits, approvals, forEach, subWorkflow) run again.
  */
 export async function retryRun(ctx: RequestContext, tenant: Tenant, original: Run, request: RetryRequest, deps: { data: TenantDataStore }): Promise<Run> {
   if (original.status !== 'failed' && original.status !== 'cancelled') {
     throw new AppError(ErrorCodes.conflict, `Run '${original.id}' is ${original.status}; only failed or cancelled runs can be retried.`);
-  }
-  if (request.from === 'failedStep') {
-    throw new AppError(RunControlErrorCodes.retryFromStepUnsupported, 'Retrying from the failed step is not supported yet: the run orchestrator cannot take the outputs of the steps that succeeded. Retry from the start.');
   }
   let versionNumber = original.workflowVersion;
   if (request.version === 'latest') {
@@ -152,12 +171,19 @@ export async function retryRun(ctx: RequestContext, tenant: Tenant, original: Ru
     if (workflow.latestVersion === null || workflow.latestVersion === undefined) throw new AppError(ErrorCodes.workflowNotPublished, `Workflow '${original.workflowId}' has no published version.`);
     versionNumber = workflow.latestVersion;
   }
+  if (request.from === 'failedStep' && versionNumber !== original.workflowVersion) {
+    throw new AppError(
+      RunControlErrorCodes.retryFromStepUnsupported,
+      `Run '${original.id}' ran version ${original.workflowVersion} of '${original.workflowId}'; a retry from the failed step reuses the outputs of its steps, so it runs on that version only, not on the latest (${versionNumber}). Retry with version 'pinned', or from the start on the latest version.`,
+    );
+  }
   const version = await deps.data.workflows.getVersion(original.workflowId, versionNumber);
   if (!version) throw new AppError(ErrorCodes.versionNotFound, `Workflow '${original.workflowId}' has no version ${versionNumber}.`);
   const since = new Date(ctx.now.getTime() - DAY_MS).toISOString();
   if ((await deps.data.runs.countCreatedSince(since)) >= tenant.quotas.runsPerDay) {
     throw new AppError(ErrorCodes.quotaExceeded, `Tenant '${tenant.id}' has used its ${tenant.quotas.runsPerDay} runs for the last 24 hours.`, { retryAfterSeconds: 3600 });
   }
+  const carried = request.from === 'failedStep' ? carriedOverSteps(version.definition, await deps.data.runs.listSteps(original.id)) : [];
   const { run } = await deps.data.runs.create({
     id: randomUUID(),
     workflowId: original.workflowId,
@@ -173,5 +199,10 @@ export async function retryRun(ctx: RequestContext, tenant: Tenant, original: Ru
     startedAt: null,
     completedAt: null,
   });
+  // Before the dispatch message is sent (the HTTP function's output binding, after this returns).
+  for (const step of carried) {
+    const { tenantId: _tenant, ...execution } = step;
+    await deps.data.runs.putStep({ ...execution, runId: run.id });
+  }
   return run;
 }

@@ -54,3 +54,25 @@ export interface StepExecution {
   output: JsonValue | null;
   outputRef: string | null;
 }
+
+/**
+ * What one run used, recorded when its orchestration finishes (the `finalizeRun` activity; stored in the
+ * `run_usage` table, one row per tenant and run). Only this run's own work counts: steps carried over from the
+ * original run by a retry from the failed step are not executed again and are not counted.
+ */
+export interface RunUsage {
+  tenantId: string;
+  runId: string;
+  /** Top-level steps that ran (succeeded, failed or handled; not skipped, not carried over). A forEach counts once. */
+  stepsExecuted: number;
+  /** startedAt → completedAt of the orchestration, in milliseconds (its own clock, so replays agree). */
+  durationMs: number;
+  /**
+   * UTF-8 bytes of the serialized run input and output plus every step output this run recorded (forEach
+   * iterations included); a claim-checked output counts as its artifact's size.
+   */
+  bytes: number;
+  /** Connector call attempts, summed over the action step executions (retries included, forEach iterations included). */
+  connectorCalls: number;
+  recordedAt: string;
+}

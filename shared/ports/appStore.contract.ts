@@ -481,6 +481,23 @@ export function runAppStoreContract(options: AppStoreContractOptions): void {
         expect(await data.runs.listSteps('missing')).toEqual([]);
         await expectAppError(data.runs.putStep({ ...step('x', null), runId: 'missing' }), ErrorCodes.runNotFound);
       });
+
+      test('records a run\'s usage once per run (a second put replaces it), only for a run of the tenant, unseen by other tenants', async () => {
+        const data = await dataOf();
+        const other = await dataOf();
+        await data.runs.create(runInput('run-1', 'wf', at(1)));
+        await other.runs.create(runInput('run-1', 'wf', at(1)));
+        expect(await data.runs.getUsage('run-1')).toBeUndefined();
+        const usage = { runId: 'run-1', stepsExecuted: 3, durationMs: 1234, bytes: 5_000_000_000, connectorCalls: 4, recordedAt: at(2) };
+        await data.runs.putUsage(usage);
+        expect(await data.runs.getUsage('run-1')).toEqual({ ...usage, tenantId: data.tenantId });
+        await data.runs.putUsage({ ...usage, stepsExecuted: 5, recordedAt: at(3) });
+        expect(await data.runs.getUsage('run-1')).toEqual({ ...usage, stepsExecuted: 5, recordedAt: at(3), tenantId: data.tenantId });
+        expect(await other.runs.getUsage('run-1')).toBeUndefined();
+        expect(await data.runs.getUsage('missing')).toBeUndefined();
+        await expectAppError(data.runs.putUsage({ ...usage, runId: 'missing' }), ErrorCodes.runNotFound);
+        await expectAppError(data.runs.putUsage({ ...usage, bytes: -1 }), ErrorCodes.requestInvalid);
+      });
     });
 
     describe('audit', () => {

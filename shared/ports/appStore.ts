@@ -1,6 +1,6 @@
 import type { AuditEntry } from '../domain/audit.js';
 import type { JsonObject } from '../domain/json.js';
-import type { Run, RunStatus, StepExecution } from '../domain/run.js';
+import type { Run, RunStatus, RunUsage, StepExecution } from '../domain/run.js';
 import type { Tenant, TenantStatus } from '../domain/tenant.js';
 import type { Workflow, WorkflowVersion } from '../domain/workflow.js';
 
@@ -77,6 +77,10 @@ export interface RunRepository {
   /** Records (inserts or replaces) one step execution. */
   putStep(step: Omit<StepExecution, 'tenantId'>): Promise<void>;
   listSteps(runId: string): Promise<StepExecution[]>;
+  /** Records (inserts or replaces) the run's usage. Throws `RUN.NOT_FOUND` when the run is not in the tenant. */
+  putUsage(usage: Omit<RunUsage, 'tenantId'>): Promise<void>;
+  /** The run's usage; undefined until its orchestration finished (or for a run of another tenant). */
+  getUsage(runId: string): Promise<RunUsage | undefined>;
 }
 
 export interface AuditRepository {

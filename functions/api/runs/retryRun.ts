@@ -12,8 +12,9 @@ import { runQueueOutputs, type RunDispatchMessage } from '../../triggers/runQueu
  * `POST /api/tenants/{tenantId}/runs/{runId}:retry` with `{from?: 'start'|'failedStep', version?: 'pinned'|'latest'}`:
  * a failed or cancelled run is retried as a new run (trigger `retry`, source the original run; the original
  * stays as it was), dispatched through the tenant's tier queue like a started run. 202 with the new run's
- * Location. `from: 'failedStep'` answers 400 RUN.RETRY_FROM_STEP_UNSUPPORTED until the orchestrator can skip
- * the steps that succeeded.
+ * Location. `from: 'failedStep'` starts the new run from the original's state: its top-level action steps that
+ * succeeded keep their recorded outputs and do not run again (see retryRun in runControl.ts); it runs on the
+ * pinned version only (`version: 'latest'` naming another version: 400 RUN.RETRY_FROM_STEP_UNSUPPORTED).
  */
 export const retryRunHandler = apiHandler({ roles: READ_ROLES, audit: 'run.retry' }, async (api) => {
   const { tenant, data } = await tenantScope(api);

@@ -18,9 +18,10 @@ export const startRunHandler = apiHandler({ roles: READ_ROLES, audit: 'run.start
     trigger: { kind: 'api', source: api.ctx.principal.subject },
     idempotencyKey: api.request.headers.get('idempotency-key'),
   }, { data });
-  // Dispatch through the tier's queue (flushed only when this invocation succeeds). A replayed request was
-  // dispatched the first time.
-  if (created) api.invocation.extraOutputs.set(runQueueOutputs[tenant.tier], { tenantId: tenant.id, runId: run.id } satisfies RunDispatchMessage);
+  // Dispatch through the tier's queue (flushed only when this invocation succeeds). A replayed request whose run
+  // is still queued is dispatched again: the first attempt may have died between the insert and the send, and the
+  // dispatcher ignores a run whose orchestration exists.
+  if (created || run.status === 'queued') api.invocation.extraOutputs.set(runQueueOutputs[tenant.tier], { tenantId: tenant.id, runId: run.id } satisfies RunDispatchMessage);
   const location = `/api/tenants/${tenant.id}/runs/${run.id}`;
   return { status: 202, body: runView(run), headers: { location, ...(created ? {} : { 'idempotent-replayed': 'true' }) } };
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditEntry } from '../../domain/audit.js';
 import { AppError, ErrorCodes } from '../../domain/errors.js';
 import type { JsonObject, JsonValue } from '../../domain/json.js';
-import type { Run, RunError, RunStatus, StepExecution, StepStatus, TriggerKind } from '../../domain/run.js';
+import type { Run, RunError, RunStatus, RunUsage, StepExecution, StepStatus, TriggerKind } from '../../domain/run.js';
 import { TENANT_ID_PATTERN, type Tenant, type TenantPlacement, type TenantQuotas, type TenantStatus, type TenantTier } from '../../domain/tenant.js';
 import type { Workflow, WorkflowVersion } from '../../domain/workflow.js';
 import type {
@@ -725,6 +725,24 @@ const RUN_COLUMNS =
 const STEP_COLUMNS = 'run_id, step_id, iteration, status, attempts, started_at, completed_at, error, output, output_ref';
 const NO_ITERATION = -1;
 
+interface UsageRow extends SqlRow {
+  run_id: string;
+  steps_executed: number;
+  /** bigint: tedious returns it as a string. */
+  duration_ms: number | string;
+  bytes: number | string;
+  connector_calls: number;
+  recorded_at: string;
+}
+
+const USAGE_COLUMNS = 'run_id, steps_executed, duration_ms, bytes, connector_calls, recorded_at';
+
+/** A usage counter: a non-negative safe integer, at most `max`. */
+function usageCount(value: number, field: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isSafeInteger(value) || value < 0 || value > max) throw invalidRequest(`${field} must be an integer from 0 to ${max}`);
+  return value;
+}
+
 class MssqlRunRepository implements RunRepository {
   constructor(private readonly scope: TenantSessions) {}
 
@@ -942,6 +960,54 @@ class MssqlRunRepository implements RunRepository {
       }),
     );
     return rows.map(this.toStep);
+  }
+
+  async putUsage(usage: Omit<RunUsage, 'tenantId'>): Promise<void> {
+    const params: SqlParams = {
+      run_id: id(usage.runId, 'runId'),
+      steps_executed: int(usageCount(usage.stepsExecuted, 'stepsExecuted', 2 ** 31 - 1)),
+      // bigint columns: bound as decimal text and CAST (the session binds nvarchar, int and datetime2 only).
+      duration_ms: nvarchar(String(usageCount(usage.durationMs, 'durationMs')), 20),
+      bytes: nvarchar(String(usageCount(usage.bytes, 'bytes')), 20),
+      connector_calls: int(usageCount(usage.connectorCalls, 'connectorCalls', 2 ** 31 - 1)),
+      recorded_at: timestamp(isoTimestamp(usage.recordedAt, 'recordedAt')),
+    };
+    const found = await this.scope.run((s) =>
+      s.transaction(async () => {
+        const run = await s.query('SELECT 1 AS found FROM dbo.runs WHERE tenant_id = @tenant_id AND id = @run_id', params);
+        if (run.length === 0) return false;
+        await s.query(
+          `UPDATE dbo.run_usage WITH (UPDLOCK, SERIALIZABLE)
+             SET steps_executed = @steps_executed, duration_ms = CAST(@duration_ms AS bigint), bytes = CAST(@bytes AS bigint),
+                 connector_calls = @connector_calls, recorded_at = @recorded_at
+             WHERE tenant_id = @tenant_id AND run_id = @run_id;
+           IF @@ROWCOUNT = 0
+             INSERT INTO dbo.run_usage (tenant_id, ${USAGE_COLUMNS})
+             VALUES (@tenant_id, @run_id, @steps_executed, CAST(@duration_ms AS bigint), CAST(@bytes AS bigint), @connector_calls, @recorded_at);`,
+          params,
+        );
+        return true;
+      }),
+    );
+    if (!found) throw new AppError(ErrorCodes.runNotFound, `run ${usage.runId} does not exist`);
+  }
+
+  async getUsage(runId: string): Promise<RunUsage | undefined> {
+    if (runId.length > 128) return undefined;
+    const rows = await this.scope.run((s) =>
+      s.query<UsageRow>(`SELECT ${USAGE_COLUMNS} FROM dbo.run_usage WHERE tenant_id = @tenant_id AND run_id = @run_id`, { run_id: id(runId) }),
+    );
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    return {
+      tenantId: this.scope.tenantId,
+      runId: row.run_id,
+      stepsExecuted: Number(row.steps_executed),
+      durationMs: Number(row.duration_ms),
+      bytes: Number(row.bytes),
+      connectorCalls: Number(row.connector_calls),
+      recordedAt: row.recorded_at,
+    };
   }
 }
 

@@ -191,10 +191,36 @@ export const MSSQL_TENANT_DATA_MIGRATIONS: readonly MssqlMigration[] = [
       DENY UPDATE ON dbo.audit_entries (tenant_id) TO public;`,
     ],
   },
+  {
+    version: 2,
+    name: 'run usage with row-level security',
+    // One row per run, written when its orchestration finishes (finalizeRun). The counters are bigint (bound as
+    // decimal strings and CAST, see MssqlRunRepository.putUsage): bytes and durations may exceed an int.
+    batches: [
+      `CREATE TABLE dbo.run_usage (
+        tenant_id nvarchar(63) COLLATE Latin1_General_100_BIN2 NOT NULL,
+        run_id nvarchar(128) COLLATE Latin1_General_100_BIN2 NOT NULL,
+        steps_executed int NOT NULL CONSTRAINT ck_run_usage_steps CHECK (steps_executed >= 0),
+        duration_ms bigint NOT NULL CONSTRAINT ck_run_usage_duration CHECK (duration_ms >= 0),
+        bytes bigint NOT NULL CONSTRAINT ck_run_usage_bytes CHECK (bytes >= 0),
+        connector_calls int NOT NULL CONSTRAINT ck_run_usage_calls CHECK (connector_calls >= 0),
+        recorded_at datetime2(3) NOT NULL,
+        CONSTRAINT pk_run_usage PRIMARY KEY (tenant_id, run_id),
+        CONSTRAINT fk_run_usage_run FOREIGN KEY (tenant_id, run_id) REFERENCES dbo.runs (tenant_id, id)
+      );`,
+      `ALTER SECURITY POLICY security.tenant_isolation
+        ADD FILTER PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.run_usage,
+        ADD BLOCK PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.run_usage AFTER INSERT,
+        ADD BLOCK PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.run_usage AFTER UPDATE,
+        ADD BLOCK PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.run_usage BEFORE UPDATE,
+        ADD BLOCK PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.run_usage BEFORE DELETE;`,
+      `DENY UPDATE ON dbo.run_usage (tenant_id) TO public;`,
+    ],
+  },
 ];
 
 /** The tenant tables, children first: the order in which a tenant's rows are deleted. */
-export const MSSQL_TENANT_TABLES = ['step_executions', 'runs', 'workflow_versions', 'workflows', 'audit_entries'] as const;
+export const MSSQL_TENANT_TABLES = ['run_usage', 'step_executions', 'runs', 'workflow_versions', 'workflows', 'audit_entries'] as const;
 
 /** The migrations of a track. */
 export function mssqlMigrations(track: MssqlMigrationTrack): readonly MssqlMigration[] {

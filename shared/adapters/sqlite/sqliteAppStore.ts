@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import type { AuditEntry } from '../../domain/audit.js';
 import { AppError, ErrorCodes } from '../../domain/errors.js';
 import type { JsonObject, JsonValue } from '../../domain/json.js';
-import type { Run, RunError, RunStatus, StepExecution, StepStatus, TriggerKind } from '../../domain/run.js';
+import type { Run, RunError, RunStatus, RunUsage, StepExecution, StepStatus, TriggerKind } from '../../domain/run.js';
 import { TENANT_ID_PATTERN, type Tenant, type TenantPlacement, type TenantQuotas, type TenantStatus, type TenantTier } from '../../domain/tenant.js';
 import type { Workflow, WorkflowVersion } from '../../domain/workflow.js';
 import type {
@@ -618,6 +618,23 @@ const RUN_COLUMNS =
   'id, workflow_id, workflow_version, trigger_kind, trigger_source, input, status, output, error, idempotency_key, correlation_id, created_at, started_at, completed_at';
 const STEP_COLUMNS = 'run_id, step_id, iteration, status, attempts, started_at, completed_at, error, output, output_ref';
 
+interface UsageRow {
+  run_id: string;
+  steps_executed: number;
+  duration_ms: number;
+  bytes: number;
+  connector_calls: number;
+  recorded_at: string;
+}
+
+const USAGE_COLUMNS = 'run_id, steps_executed, duration_ms, bytes, connector_calls, recorded_at';
+
+/** A usage counter: a non-negative safe integer. */
+function usageCount(value: number, field: string): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw invalidRequest(`${field} must be an integer >= 0`);
+  return value;
+}
+
 /** Stored iteration of a step outside forEach (see the step_executions migration). */
 const NO_ITERATION = -1;
 
@@ -797,6 +814,42 @@ class SqliteRunRepository implements RunRepository {
     return this.scope
       .all<StepRow>(`SELECT ${STEP_COLUMNS} FROM step_executions WHERE tenant_id = @tenant_id AND run_id = @run_id ORDER BY step_id, iteration`, { run_id: runId })
       .map(this.toStep);
+  }
+
+  async putUsage(usage: Omit<RunUsage, 'tenantId'>): Promise<void> {
+    const params = {
+      run_id: usage.runId,
+      steps_executed: usageCount(usage.stepsExecuted, 'stepsExecuted'),
+      duration_ms: usageCount(usage.durationMs, 'durationMs'),
+      bytes: usageCount(usage.bytes, 'bytes'),
+      connector_calls: usageCount(usage.connectorCalls, 'connectorCalls'),
+      recorded_at: isoTimestamp(usage.recordedAt, 'recordedAt'),
+    };
+    this.scope.transaction(() => {
+      if (this.scope.get('SELECT 1 FROM runs WHERE tenant_id = @tenant_id AND id = @run_id', { run_id: usage.runId }) === undefined) {
+        throw new AppError(ErrorCodes.runNotFound, `run ${usage.runId} does not exist`);
+      }
+      this.scope.run(
+        `INSERT INTO run_usage (tenant_id, ${USAGE_COLUMNS}) VALUES (@tenant_id, @run_id, @steps_executed, @duration_ms, @bytes, @connector_calls, @recorded_at)
+         ON CONFLICT (tenant_id, run_id) DO UPDATE SET steps_executed = excluded.steps_executed, duration_ms = excluded.duration_ms,
+           bytes = excluded.bytes, connector_calls = excluded.connector_calls, recorded_at = excluded.recorded_at`,
+        params,
+      );
+    });
+  }
+
+  async getUsage(runId: string): Promise<RunUsage | undefined> {
+    const row = this.scope.get<UsageRow>(`SELECT ${USAGE_COLUMNS} FROM run_usage WHERE tenant_id = @tenant_id AND run_id = @run_id`, { run_id: runId });
+    if (row === undefined) return undefined;
+    return {
+      tenantId: this.scope.tenantId,
+      runId: row.run_id,
+      stepsExecuted: row.steps_executed,
+      durationMs: row.duration_ms,
+      bytes: row.bytes,
+      connectorCalls: row.connector_calls,
+      recordedAt: row.recorded_at,
+    };
   }
 }
 

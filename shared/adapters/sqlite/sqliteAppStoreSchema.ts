@@ -130,10 +130,30 @@ export const TENANT_DATA_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX audit_action_at ON audit_entries (tenant_id, action, at, id);
     `,
   },
+  {
+    version: 2,
+    name: 'run usage',
+    // One row per run, written once its orchestration finishes (finalizeRun). A table rather than columns on
+    // runs: usage is written by the engine only, read for billing and GET run, and can grow more counters
+    // without touching the run row every status update writes.
+    sql: `
+      CREATE TABLE run_usage (
+        tenant_id TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        steps_executed INTEGER NOT NULL CHECK (steps_executed >= 0),
+        duration_ms INTEGER NOT NULL CHECK (duration_ms >= 0),
+        bytes INTEGER NOT NULL CHECK (bytes >= 0),
+        connector_calls INTEGER NOT NULL CHECK (connector_calls >= 0),
+        recorded_at TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, run_id),
+        FOREIGN KEY (tenant_id, run_id) REFERENCES runs (tenant_id, id)
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The tenant tables, children first: the order in which a tenant's rows are deleted. */
-export const TENANT_TABLES = ['step_executions', 'runs', 'workflow_versions', 'workflows', 'audit_entries'] as const;
+export const TENANT_TABLES = ['run_usage', 'step_executions', 'runs', 'workflow_versions', 'workflows', 'audit_entries'] as const;
 
 const MIGRATIONS: Readonly<Record<SqliteMigrationTrack, readonly SqliteMigration[]>> = {
   control: CONTROL_MIGRATIONS,
