@@ -15,18 +15,6 @@ export function deferralDelaySeconds(deferrals: number): number {
   return Math.min(60, 5 * 2 ** Math.min(deferrals, 4));
 }
 
-/** Runs executing for the tenant, counted up to `limit` (a bounded query, whatever the tenant's size). */
-async function countRunning(data: Awaited<ReturnType<ReturnType<typeof getContainer>['appStore']['forTenant']>>, limit: number): Promise<number> {
-  let count = 0;
-  let continuationToken: string | undefined;
-  do {
-    const page = await data.runs.list({ status: 'running', limit: 100, ...(continuationToken ? { continuationToken } : {}) });
-    count += page.items.length;
-    continuationToken = page.continuationToken;
-  } while (continuationToken && count < limit);
-  return count;
-}
-
 /**
  * The tenant is at its concurrency limit: the message comes back later instead of being dropped. A durable
  * orchestration waits, then queues it again (with its deferral count), so not even a crash loses it.
@@ -89,15 +77,21 @@ export async function dispatchRun(message: unknown, context: InvocationContext):
     context.error(`Dropped the message of run '${runId}' (tenant '${tenantId}'): the run does not exist.`);
     return;
   }
-  if (run.status !== 'queued') return;
+  // `running` without an orchestration: an earlier delivery took the slot, then failed before starting it.
+  if (run.status !== 'queued' && run.status !== 'running') return;
   const tenant = await getContainer().tenantCache.get(tenantId);
   if (!tenant) {
     context.error(`Dropped the message of run '${runId}': tenant '${tenantId}' no longer exists.`);
     return;
   }
-  if ((await countRunning(data, tenant.quotas.maxConcurrentRuns)) >= tenant.quotas.maxConcurrentRuns) {
-    await defer(client, { tenantId, runId, deferrals: (message as RunDispatchMessage).deferrals ?? 0 }, tenant.tier, context);
-    return;
+  if (run.status === 'queued') {
+    // Taking a slot and marking the run running is one atomic step: concurrent dispatchers cannot exceed the limit.
+    const claim = await data.runs.claimStart(runId, tenant.quotas.maxConcurrentRuns, new Date().toISOString());
+    if (claim === 'notQueued') return;
+    if (claim === 'atLimit') {
+      await defer(client, { tenantId, runId, deferrals: (message as RunDispatchMessage).deferrals ?? 0 }, tenant.tier, context);
+      return;
+    }
   }
   const version = await data.workflows.getVersion(run.workflowId, run.workflowVersion);
   if (!version) {

@@ -423,6 +423,25 @@ export function runAppStoreContract(options: AppStoreContractOptions): void {
         expect((await data.runs.list({ limit: 1, workflowId: 'even', continuationToken: token })).items.map((r) => r.id)).toEqual(['run-08']);
       });
 
+      test('claims a start slot atomically: concurrent claims never exceed the running limit', async () => {
+        const data = await dataOf();
+        for (let i = 0; i < 10; i += 1) await data.runs.create(runInput(`claim-${i}`, 'wf', at(i)));
+        await data.runs.create(runInput('already', 'wf', at(20), { status: 'succeeded' }));
+        const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => data.runs.claimStart(`claim-${i}`, 3, at(30))));
+        expect(outcomes.filter((o) => o === 'started')).toHaveLength(3);
+        expect(outcomes.filter((o) => o === 'atLimit')).toHaveLength(7);
+        expect((await data.runs.list({ status: 'running' })).items).toHaveLength(3);
+        const started = (await data.runs.list({ status: 'running' })).items[0]!;
+        expect(started.startedAt).toBe(at(30));
+        expect(await data.runs.claimStart(started.id, 3, at(31))).toBe('notQueued');
+        expect(await data.runs.claimStart('already', 3, at(31))).toBe('notQueued');
+        expect(await data.runs.claimStart('missing', 3, at(31))).toBe('notQueued');
+        // A finished run frees its slot.
+        await data.runs.update(started.id, { status: 'succeeded', completedAt: at(40) });
+        const queued = (await data.runs.list({ status: 'queued' })).items[0]!;
+        expect(await data.runs.claimStart(queued.id, 3, at(41))).toBe('started');
+      });
+
       test('counts runs created since a time', async () => {
         const data = await dataOf();
         for (let i = 0; i < 5; i += 1) await data.runs.create(runInput(`run-${i}`, 'wf', at(i * 60)));

@@ -72,6 +72,12 @@ export interface RunRepository {
   list(query: RunQuery): Promise<Page<Run>>;
   /** Runs created since the ISO time (quota: runs per day). */
   countCreatedSince(since: string): Promise<number>;
+  /**
+   * Moves a queued run to `running` only while fewer than `maxRunning` of the tenant's runs are running, in one
+   * atomic step (so concurrent dispatchers can never exceed the limit). `started`: it is now running;
+   * `atLimit`: the tenant is at its limit (the run stays queued); `notQueued`: the run is not queued (or unknown).
+   */
+  claimStart(runId: string, maxRunning: number, at: string): Promise<'started' | 'atLimit' | 'notQueued'>;
   /** Applies a status transition and its fields. Throws `RUN.NOT_FOUND`. */
   update(runId: string, changes: Partial<Pick<Run, 'status' | 'output' | 'error' | 'startedAt' | 'completedAt'>>): Promise<Run>;
   /** Records (inserts or replaces) one step execution. */

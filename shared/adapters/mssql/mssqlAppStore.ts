@@ -882,6 +882,23 @@ class MssqlRunRepository implements RunRepository {
     return rows[0]?.n ?? 0;
   }
 
+  async claimStart(runId: string, maxRunning: number, at: string): Promise<'started' | 'atLimit' | 'notQueued'> {
+    if (runId.length > 128) return 'notQueued';
+    // UPDLOCK + HOLDLOCK on the count serializes concurrent claims of one tenant: the limit cannot be exceeded.
+    const rows = await this.scope.run((s) =>
+      s.query<{ outcome: string }>(
+        `UPDATE dbo.runs SET status = N'running', started_at = @at
+         WHERE tenant_id = @tenant_id AND id = @id AND status = N'queued'
+           AND (SELECT COUNT(*) FROM dbo.runs WITH (UPDLOCK, HOLDLOCK) WHERE tenant_id = @tenant_id AND status = N'running') < @max;
+         SELECT CASE WHEN @@ROWCOUNT = 1 THEN N'started'
+                     WHEN EXISTS (SELECT 1 FROM dbo.runs WHERE tenant_id = @tenant_id AND id = @id AND status = N'queued') THEN N'atLimit'
+                     ELSE N'notQueued' END AS outcome`,
+        { id: id(runId), at: timestamp(isoTimestamp(at, 'at')), max: int(maxRunning) },
+      ),
+    );
+    return (rows[0]?.outcome ?? 'notQueued') as 'started' | 'atLimit' | 'notQueued';
+  }
+
   async update(runId: string, changes: Partial<Pick<Run, 'status' | 'output' | 'error' | 'startedAt' | 'completedAt'>>): Promise<Run> {
     if (runId.length > 128) throw new AppError(ErrorCodes.runNotFound, `run ${runId} does not exist`);
     // Only the fields present in `changes` are written; an explicit null clears a field.

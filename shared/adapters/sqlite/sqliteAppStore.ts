@@ -749,6 +749,19 @@ class SqliteRunRepository implements RunRepository {
     })!.n;
   }
 
+  async claimStart(runId: string, maxRunning: number, at: string): Promise<'started' | 'atLimit' | 'notQueued'> {
+    // One statement: SQLite runs it under the database write lock, so the count and the update cannot interleave.
+    const claimed = this.scope.run(
+      `UPDATE runs SET status = 'running', started_at = @at
+       WHERE tenant_id = @tenant_id AND id = @id AND status = 'queued'
+         AND (SELECT COUNT(*) FROM runs WHERE tenant_id = @tenant_id AND status = 'running') < @max`,
+      { id: runId, at: isoTimestamp(at, 'at'), max: maxRunning },
+    ).changes;
+    if (claimed === 1) return 'started';
+    const row = this.scope.get<{ status: string }>('SELECT status FROM runs WHERE tenant_id = @tenant_id AND id = @id', { id: runId });
+    return row?.status === 'queued' ? 'atLimit' : 'notQueued';
+  }
+
   async update(runId: string, changes: Partial<Pick<Run, 'status' | 'output' | 'error' | 'startedAt' | 'completedAt'>>): Promise<Run> {
     // Only the fields present in `changes` are written; an explicit null clears a field.
     const sets: string[] = [];
