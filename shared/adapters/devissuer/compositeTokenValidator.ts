@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import type { IssuerScopedTokenValidator, TokenValidator, ValidatedToken } from '../../ports/tokenValidator.js';
-import { MAX_BEARER_TOKEN_LENGTH, unauthenticated } from './jwtChecks.js';
+import { MAX_BEARER_TOKEN_LENGTH, unauthenticated } from '../jwt/jwtChecks.js';
 
 /**
  * Routes each token to the one validator whose issuer prefix its (unverified) `iss` starts with; that

@@ -5,7 +5,7 @@ import { decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT, type CryptoKey, t
 import type { IssuerScopedTokenValidator, ValidatedToken } from '../../ports/tokenValidator.js';
 import { devEntraTenantId, devUserObjectId, DEV_PLATFORM_ENTRA_TENANT_ID, isRole } from './devDirectory.js';
 import { isDevelopmentIssuerAllowed } from './devIssuerGuard.js';
-import { isGuid, MAX_BEARER_TOKEN_LENGTH, toAuthError, toValidatedToken, unauthenticated } from './jwtChecks.js';
+import { isGuid, MAX_BEARER_TOKEN_LENGTH, toAuthError, toValidatedToken, unauthenticated } from '../jwt/jwtChecks.js';
 import { DEV_SIGNING_ALGORITHM, importPrivateKey, importPublicKey, loadOrCreateSigningKey, readSigningKey } from './signingKey.js';
 
 /** Every development token's `iss` starts with this; the rest is `{tid}/v2.0`, as in Entra's v2 issuer. */

@@ -17,7 +17,7 @@ import {
   type ProtectedHeaderParameters,
 } from 'jose';
 import type { IssuerScopedTokenValidator, ValidatedToken } from '../../ports/tokenValidator.js';
-import { isGuid, isKeySelectionError, keysUnavailable, MAX_BEARER_TOKEN_LENGTH, toAuthError, toValidatedToken, unauthenticated } from './jwtChecks.js';
+import { isGuid, isKeySelectionError, keysUnavailable, MAX_BEARER_TOKEN_LENGTH, toAuthError, toValidatedToken, unauthenticated } from '../jwt/jwtChecks.js';
 
 /** The multi-tenant JWKS of Entra ID (the same keys sign v1 and v2 tokens). */
 export const ENTRA_COMMON_JWKS_URI = 'https://login.microsoftonline.com/common/discovery/v2.0/keys';

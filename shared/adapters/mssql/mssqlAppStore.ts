@@ -50,7 +50,7 @@ import {
   type PageKey,
   pageLimit,
   pageScope,
-} from './mssqlStoreSupport.js';
+} from '../storeSupport/storeSupport.js';
 import { connectTediousPool } from './tediousConnectionPool.js';
 
 /** Options of {@link createMssqlAppStore}. */

@@ -32,7 +32,7 @@ import {
   pageLimit,
   pageScope,
   toJsonText,
-} from './sqliteStoreSupport.js';
+} from '../storeSupport/storeSupport.js';
 
 /** Where the SQLite app store keeps its files. */
 export interface SqliteAppStoreOptions {

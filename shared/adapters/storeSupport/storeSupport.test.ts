@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../domain/errors.js';
-import { decodePageToken, encodePageToken, isoTimestamp, pageLimit, pageScope } from './sqliteStoreSupport.js';
+import { decodePageToken, encodePageToken, isoTimestamp, pageLimit, pageScope } from './storeSupport.js';
 
 function code(run: () => unknown): string | undefined {
   try {

@@ -2,8 +2,7 @@ import { errors } from 'jose';
 import { AppError, ErrorCodes } from '../../domain/errors.js';
 import type { ValidatedToken } from '../../ports/tokenValidator.js';
 
-// Helpers shared by the Entra validator. shared/adapters/devissuer keeps its own copy (adapters import only
-// ports and domain), so a fix here belongs there too.
+// JWT claim checks shared by the Entra and development-issuer validators.
 
 /** Longer than any real access token (Entra caps group overage well below this); bounds the parsing work. */
 export const MAX_BEARER_TOKEN_LENGTH = 16 * 1024;

@@ -1,3 +1,7 @@
+/*
+ * Paging, limits, timestamps and JSON text shared by the SQL stores (SQLite and Azure SQL), so both hold the
+ * AppStore contract the same way. Pure: no database access.
+ */
 import { createHash } from 'node:crypto';
 import { AppError, ErrorCodes } from '../../domain/errors.js';
 import type { JsonValue } from '../../domain/json.js';
