@@ -31,7 +31,9 @@ export const runWorkflow: OrchestrationHandler = function* (context: Orchestrati
   const now = (): string => context.df.currentUtcDateTime.toISOString();
   const startedAt = now();
   const run = { id: input.runId, workflowId: input.workflowId, version: input.workflowVersion, startedAt };
-  yield context.df.callActivity(Activities.recordRunStatus.name, { tenantId: input.tenantId, runId: input.runId, status: 'running', at: startedAt });
+  if (!input.alreadyRunning) {
+    yield context.df.callActivity(Activities.recordRunStatus.name, { tenantId: input.tenantId, runId: input.runId, status: 'running', at: startedAt });
+  }
 
   const seeded = seedState(definition, resumeFrom, startedAt);
   let finalState = seeded.state;

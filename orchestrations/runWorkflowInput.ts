@@ -10,6 +10,11 @@ export interface RunWorkflowInput {
   definition: JsonObject;
   input: JsonValue;
   /**
+   * The dispatcher already marked the run `running` when it took the tenant's slot. Child runs (sub-workflows) are
+   * marked by the orchestrator itself.
+   */
+  alreadyRunning?: boolean;
+  /**
    * A retry from the failed step: the top-level steps of the original run that succeeded, with their recorded
    * outputs (a claim-checked output as its artifact reference). They seed the planner state and are not run
    * again; everything else (the failed step, the steps after it, anything skipped) runs. Absent otherwise.

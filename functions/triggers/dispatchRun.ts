@@ -69,8 +69,6 @@ export async function dispatchRun(message: unknown, context: InvocationContext):
     return;
   }
   const client = df.getClient(context);
-  const existing = await client.getStatus(runId).catch(() => undefined);
-  if (existing && existing.runtimeStatus !== undefined) return;
   const data = await getContainer().appStore.forTenant(tenantId);
   const run = await data.runs.get(runId);
   if (!run) {
@@ -106,7 +104,14 @@ export async function dispatchRun(message: unknown, context: InvocationContext):
     workflowVersion: run.workflowVersion,
     definition: version.definition,
     input: run.input,
+    alreadyRunning: true,
     ...(resumeFrom ? { resumeFrom } : {}),
   };
-  await client.startNew(RUN_ORCHESTRATOR, { instanceId: runId, input });
+  try {
+    await client.startNew(RUN_ORCHESTRATOR, { instanceId: runId, input });
+  } catch (error) {
+    // A redelivered message of a run whose orchestration already runs: acknowledged, not started twice.
+    if (/status code: 409\b/.test((error as Error).message)) return;
+    throw error;
+  }
 }
