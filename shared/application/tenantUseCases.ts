@@ -1,6 +1,8 @@
 import { AppError, ErrorCodes } from '../domain/errors.js';
 import { DEFAULT_QUOTAS, type Tenant, type TenantPlacement, type TenantQuotas, type TenantStatus, type TenantTier } from '../domain/tenant.js';
 import type { AppStore, Page, PageOptions } from '../ports/appStore.js';
+import type { ArtifactStore } from '../ports/artifactStore.js';
+import type { SecretStore } from '../ports/secretStore.js';
 import { createTenantSchema, updateTenantSchema } from './requestSchemas.js';
 import { validateRequest } from './validateRequest.js';
 
@@ -8,6 +10,8 @@ export interface TenantDependencies {
   store: AppStore;
   /** Development only: the Entra tenant id the development issuer uses for a tenant without one. */
   defaultEntraTenantId?: (tenantId: string) => string;
+  /** The tenant data kept outside the app store, deleted with the tenant. */
+  outsideAppStore?: { secrets: () => SecretStore; artifacts: ArtifactStore };
 }
 
 interface CreateTenantBody {
@@ -70,4 +74,9 @@ export async function updateTenant(tenantId: string, body: unknown, ifRevision: 
 /** Offboards a tenant with all of its data. Idempotent: deleting a deleted tenant is not an error. */
 export async function deleteTenant(tenantId: string, ifRevision: number | undefined, deps: TenantDependencies): Promise<void> {
   await deps.store.tenants.delete(tenantId, ifRevision === undefined ? {} : { ifRevision });
+  // After the tenant row: a failure here leaves data a repeated DELETE (idempotent) removes, never a tenant without its secrets.
+  if (!deps.outsideAppStore) return;
+  const secrets = deps.outsideAppStore.secrets();
+  for (const secret of await secrets.listNames(tenantId)) await secrets.delete(tenantId, secret.name);
+  await deps.outsideAppStore.artifacts.deletePrefix(tenantId);
 }

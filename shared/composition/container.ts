@@ -18,6 +18,8 @@ import { RedisHealthProbe } from '../adapters/redis/redisHealthProbe.js';
 import { RedisRateLimiter } from '../adapters/redis/redisRateLimiter.js';
 import { ServiceBusConfigProbe } from '../adapters/servicebus/serviceBusConfigProbe.js';
 import { createSqliteAppStore } from '../adapters/sqlite/index.js';
+import { KeyVaultSecretStore } from '../adapters/keyvault/index.js';
+import { keyringOf, SqliteSecretStore } from '../adapters/sqlite/sqliteSecretStore.js';
 import type { TenantDependencies } from '../application/tenantUseCases.js';
 import { createConnectorRegistry } from '../connectors/registry.js';
 import type { ConnectorRegistry } from '../connectors/sdk.js';
@@ -25,6 +27,7 @@ import { type AppConfig, loadAppConfig } from '../config/appConfig.js';
 import type { AppStore } from '../ports/appStore.js';
 import type { HealthCheckResult, HealthProbe } from '../ports/healthProbe.js';
 import type { RateLimiter } from '../ports/rateLimiter.js';
+import type { SecretStore } from '../ports/secretStore.js';
 import type { ArtifactStore } from '../ports/artifactStore.js';
 import type { CircuitBreakerStore } from '../ports/circuitBreaker.js';
 import type { TokenValidator } from '../ports/tokenValidator.js';
@@ -50,6 +53,8 @@ export interface Container {
   readonly connectorRegistry: ConnectorRegistry;
   /** The connector registry's names and actions, for validating definitions. */
   readonly connectors: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Tenant secrets: Key Vault when configured, else the encrypted SQLite file next to the app store. */
+  readonly secretStore: SecretStore;
   /** The names of a tenant's secrets (secret references in definitions are checked against them). */
   secretNames(tenantId: string): Promise<ReadonlySet<string>>;
   dispose(): Promise<void>;
@@ -101,9 +106,14 @@ export function createContainer(config: AppConfig = loadAppConfig(), env: NodeJS
   if (redis) healthProbes.push(new RedisHealthProbe(redis.get));
   if (config.serviceBus) healthProbes.push(new ServiceBusConfigProbe(config.serviceBus));
   const tenantCache = new TenantCache(appStore.tenants);
+  const secretsConfig = config.secrets;
+  const secrets = lazy<SecretStore>(() =>
+    secretsConfig.kind === 'keyvault' ? new KeyVaultSecretStore({ vaultUrl: secretsConfig.url }) : new SqliteSecretStore({ file: secretsConfig.path, keyring: () => keyringOf(secretsConfig.key()) }),
+  );
   const connectorRegistry = createConnectorRegistry();
   const tenantDependencies: TenantDependencies = {
     store: appStore,
+    outsideAppStore: { secrets: () => secrets.get(), artifacts },
     ...(devIssuerAllowed ? { defaultEntraTenantId: devEntraTenantId } : {}),
   };
   return {
@@ -119,10 +129,13 @@ export function createContainer(config: AppConfig = loadAppConfig(), env: NodeJS
     tenantDependencies: () => tenantDependencies,
     connectorRegistry,
     connectors: connectorRegistry.catalog(),
-    // Secrets arrive with the secret store; until then a tenant has none, so every secret reference is reported.
-    secretNames: async () => new Set<string>(),
+    get secretStore() {
+      return secrets.get();
+    },
+    secretNames: (tenantId) => secrets.get().names(tenantId),
     async dispose() {
       await appStore.close();
+      await secrets.created()?.close();
       await redis?.created()?.quit().catch(() => undefined);
     },
   };

@@ -18,6 +18,12 @@ export interface AppConfig {
   readonly appRoot: string;
   readonly redis: { readonly url: string } | undefined;
   readonly serviceBus: { readonly mode: 'embedded' | 'namespace'; readonly endpoint: string } | undefined;
+  /**
+   * Where tenant secrets live: Key Vault when `AZURE_KEYVAULT_URL` is set, else an encrypted SQLite file next to
+   * the app store. `key()` returns the local store's key, or throws a ConfigError naming `AIQ_SECRETS_KEY` when
+   * it is not set (a function, so the key is never part of a serialized or logged configuration).
+   */
+  readonly secrets: { readonly kind: 'keyvault'; readonly url: string } | { readonly kind: 'sqlite'; readonly path: string; readonly key: () => Buffer };
 }
 
 /** A setting has a value the app cannot use; the message names the setting. */
@@ -70,12 +76,49 @@ function parseRedis(value: string | undefined): AppConfig['redis'] {
   return { url: value };
 }
 
+function parseKeyVaultUrl(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(SettingNames.keyVaultUrl, `'${value}' is not a URL such as https://my-vault.vault.azure.net/.`);
+  }
+  if (url.protocol !== 'https:') throw new ConfigError(SettingNames.keyVaultUrl, 'must start with https://.');
+  return value;
+}
+
+/**
+ * The local secret store's key: base64 of exactly 32 bytes. A malformed key fails at startup; a missing one only
+ * when a value is stored or read (names can still be listed), so hosts set up before secrets existed keep running.
+ * Messages never include the value.
+ */
+function parseSecretsKey(value: string | undefined): () => Buffer {
+  if (!value) {
+    return () => {
+      throw new ConfigError(SettingNames.secretsKey, 'is not set: the local secret store needs a 32-byte key, base64-encoded (e.g. `node -e "console.log(crypto.randomBytes(32).toString(\'base64\'))"`), or set AZURE_KEYVAULT_URL.');
+    };
+  }
+  const trimmed = value.trim();
+  const key = Buffer.from(trimmed, 'base64');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed) || key.length !== 32) {
+    throw new ConfigError(SettingNames.secretsKey, `must be exactly 32 bytes, base64-encoded (the value given decodes to ${/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed) ? key.length : 'no valid base64'} bytes).`);
+  }
+  return () => Buffer.from(key);
+}
+
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function parseDirectories(value: string | undefined): string[] {
   const ids = (value ?? '').split(',').map((id) => id.trim().toLowerCase()).filter(Boolean);
   for (const id of ids) if (!GUID.test(id)) throw new ConfigError(SettingNames.platformDirectories, `'${id}' is not an Entra directory (tenant) id.`);
   return ids;
+}
+
+function secretsConfig(env: NodeJS.ProcessEnv, sqlitePath: string): AppConfig['secrets'] {
+  const keyVaultUrl = parseKeyVaultUrl(env[SettingNames.keyVaultUrl]);
+  if (keyVaultUrl) return { kind: 'keyvault', url: keyVaultUrl };
+  return { kind: 'sqlite', path: path.join(path.dirname(sqlitePath), 'secrets.db'), key: parseSecretsKey(env[SettingNames.secretsKey]) };
 }
 
 /** Parses the environment into the app's configuration. Throws {@link ConfigError} naming a bad setting. */
@@ -101,5 +144,6 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     artifactStorage: env[SettingNames.artifactStorage] || undefined,
     redis: parseRedis(env[SettingNames.redisUrl]),
     serviceBus: parseServiceBus(env[SettingNames.serviceBusConnection]),
+    secrets: Object.freeze(secretsConfig(env, sqlitePath)),
   });
 }

@@ -27,6 +27,13 @@ export const SettingNames = {
   devIssuerKeyFile: 'AIQ_DEV_ISSUER_KEY_FILE',
   /** `false` turns the development issuer off even in Development. */
   devIssuer: 'AIQ_DEV_ISSUER',
+  /**
+   * The 32-byte AES-256-GCM key (base64) of the local secret store (embedded host). Only needed without Key Vault;
+   * a key, never logged. local.settings.sample.json holds a development-only key.
+   */
+  secretsKey: 'AIQ_SECRETS_KEY',
+  /** Azure Key Vault for tenant secrets (`https://<vault>.vault.azure.net/`), via managed identity; absent → local store. */
+  keyVaultUrl: 'AZURE_KEYVAULT_URL',
 } as const;
 
 export type SettingName = (typeof SettingNames)[keyof typeof SettingNames];

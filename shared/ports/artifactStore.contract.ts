@@ -141,6 +141,10 @@ export function runArtifactStoreContract(options: { name: string; newStore: () =
         expect((await store.get(keep, acme)).content.toString()).toBe('keep');
         expect((await store.get(other, globex)).content.toString()).toBe('z');
         await expectCode(store.deletePrefix(acme, '../'), ArtifactErrorCodes.invalidName);
+        await store.put(acme, 'run-2/a/out', Buffer.from('w'));
+        expect(await store.deletePrefix(acme)).toBe(2);
+        await expectCode(store.get(keep, acme), ArtifactErrorCodes.notFound);
+        expect((await store.get(other, globex)).content.toString()).toBe('z');
       }));
   });
 }

@@ -46,8 +46,11 @@ export interface ArtifactStore {
   get(ref: ArtifactRef | string, tenantId: string): Promise<ArtifactContent>;
   /** Deletes one artifact of the tenant; false when there was none. Another tenant's reference → `ARTIFACT.NOT_FOUND`. */
   delete(ref: ArtifactRef | string, tenantId: string): Promise<boolean>;
-  /** Deletes every artifact of the tenant whose name starts with `prefix` (whole segments, e.g. a run id); returns how many. */
-  deletePrefix(tenantId: string, prefix: string): Promise<number>;
+  /**
+   * Deletes every artifact of the tenant whose name starts with `prefix` (whole segments, e.g. a run id), or
+   * every artifact of the tenant when `prefix` is omitted (offboarding); returns how many.
+   */
+  deletePrefix(tenantId: string, prefix?: string): Promise<number>;
 }
 
 export const ArtifactErrorCodes = {

@@ -1,5 +1,7 @@
 import type { HttpResponseInit } from '@azure/functions';
 import { AppError, ErrorCodes, ValidationError } from '../../../shared/domain/errors.js';
+import { ArtifactErrorCodes } from '../../../shared/ports/artifactStore.js';
+import { SecretErrorCodes } from '../../../shared/ports/secretStore.js';
 
 /** The one mapping from error codes to HTTP statuses. */
 const STATUS_BY_CODE: Record<string, number> = {
@@ -25,6 +27,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   [ErrorCodes.preconditionFailed]: 412,
   [ErrorCodes.requestBodyTooLarge]: 413,
   [ErrorCodes.preconditionRequired]: 428,
+  [SecretErrorCodes.invalidName]: 400,
+  [SecretErrorCodes.invalidValue]: 400,
+  [ArtifactErrorCodes.invalidName]: 400,
   [ErrorCodes.rateLimited]: 429,
   [ErrorCodes.quotaExceeded]: 429,
 };

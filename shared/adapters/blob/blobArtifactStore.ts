@@ -82,9 +82,9 @@ export class BlobArtifactStore implements ArtifactStore {
     }
   }
 
-  async deletePrefix(tenantId: string, prefix: string): Promise<number> {
+  async deletePrefix(tenantId: string, prefix?: string): Promise<number> {
     assertArtifactTenant(tenantId, 'write');
-    const start = `${tenantId}/${assertArtifactPrefix(prefix)}`;
+    const start = `${tenantId}/${prefix === undefined ? '' : assertArtifactPrefix(prefix)}`;
     let deleted = 0;
     try {
       let batch: string[] = [];

@@ -51,9 +51,9 @@ export class MemoryArtifactStore implements ArtifactStore {
     return this.#artifacts.delete(`${resolved.tenantId}/${resolved.name}`);
   }
 
-  async deletePrefix(tenantId: string, prefix: string): Promise<number> {
+  async deletePrefix(tenantId: string, prefix?: string): Promise<number> {
     assertArtifactTenant(tenantId, 'write');
-    const start = `${tenantId}/${assertArtifactPrefix(prefix)}`;
+    const start = `${tenantId}/${prefix === undefined ? '' : assertArtifactPrefix(prefix)}`;
     let deleted = 0;
     for (const path of [...this.#artifacts.keys()]) if (path.startsWith(start) && this.#artifacts.delete(path)) deleted++;
     return deleted;
