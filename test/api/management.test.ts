@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Platform, sampleDefinition, startPlatform } from './platform.js';
 
@@ -152,6 +154,14 @@ describe('management API', () => {
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/tenants', '/tenants/{tenantId}/workflows/{workflowId}/runs', '/tenants/{tenantId}/audit']));
     expect(document.components.schemas).toHaveProperty('WorkflowDefinition');
+    // Every route of the management API (functions/api) is documented.
+    const apiDir = path.resolve('functions/api');
+    const routes = fs
+      .readdirSync(apiDir, { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts'))
+      .flatMap((file) => [...fs.readFileSync(path.join(apiDir, file), 'utf8').matchAll(/route: '(tenants[^']*)'/g)].map((match) => `/${match[1]!.replace(/\{(\w+):[^}]*\}/g, '{$1}')}`));
+    expect(routes.length).toBeGreaterThan(15);
+    expect(routes.filter((route) => !(route in document.paths))).toEqual([]);
     // Every reference resolves inside the document.
     const refs = [...JSON.stringify(document).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((match) => match[1]!);
     expect(refs.length).toBeGreaterThan(10);

@@ -33,6 +33,7 @@ const page = (item: string): Json => ({
 });
 const errors = { '400': problem('Invalid input: every problem is listed.'), '401': problem('No valid bearer token.'), '403': problem('The role or tenant does not allow it.'), '404': problem('Not found (also: another tenant’s resource).'), '429': problem('Rate limit or quota exceeded; see Retry-After.') };
 const tenantPath = { name: 'tenantId', in: 'path', required: true, schema: { type: 'string' } };
+const runPath = { name: 'runId', in: 'path', required: true, schema: { type: 'string' } };
 const workflowPath = { name: 'workflowId', in: 'path', required: true, schema: { type: 'string' } };
 const paging = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } },
@@ -46,7 +47,7 @@ const body = (name: string): Json => ({ required: true, content: { 'application/
 export function buildOpenApiDocument(version: string): Json {
   return {
     openapi: '3.1.0',
-    info: { title: 'AutomateIQ management API', version, description: 'Tenants, workflows, runs and audit. Authenticate with an Entra ID bearer token carrying an AutomateIQ app role.' },
+    info: { title: 'AutomateIQ management API', version, description: 'Tenants, workflows, runs, secrets and audit. Authenticate with an Entra ID bearer token carrying an AutomateIQ app role.' },
     servers: [{ url: '/api' }],
     security: [{ bearer: [] }],
     paths: {
@@ -104,8 +105,49 @@ export function buildOpenApiDocument(version: string): Json {
         },
       },
       '/tenants/{tenantId}/runs/{runId}': {
-        parameters: [tenantPath, { name: 'runId', in: 'path', required: true, schema: { type: 'string' } }],
+        parameters: [tenantPath, runPath],
         get: { operationId: 'getRun', summary: 'Get a run with its steps', responses: { '200': json(ref('RunWithSteps'), 'The run'), ...errors } },
+      },
+      '/tenants/{tenantId}/runs/{runId}:cancel': {
+        parameters: [tenantPath, runPath],
+        post: {
+          operationId: 'cancelRun',
+          summary: 'Cancel a queued or running run (cancelling a cancelled run answers it again)',
+          responses: { '200': json(ref('RunWithSteps'), 'The cancelled run'), ...errors, '409': problem('The run has already finished (RUN.NOT_RUNNING).') },
+        },
+      },
+      '/tenants/{tenantId}/runs/{runId}:retry': {
+        parameters: [tenantPath, runPath],
+        post: {
+          operationId: 'retryRun',
+          summary: 'Start a new run from a finished one, from the start or from its failed step',
+          requestBody: { required: false, content: { 'application/json': { schema: ref('RetryRunRequest') } } },
+          responses: { '202': json(ref('Run'), 'The new run (retryOf names the original)', { Location: { schema: { type: 'string' } } }), ...errors, '409': problem('Only a failed or cancelled run can be retried.') },
+        },
+      },
+      '/tenants/{tenantId}/runs/{runId}/events/{name}': {
+        parameters: [tenantPath, runPath, { name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'The event a waitForEvent step waits on, or approval:<stepId>.' }],
+        post: {
+          operationId: 'raiseRunEvent',
+          summary: 'Deliver an event (or an approval decision) to a run waiting on it',
+          requestBody: { required: false, content: { 'application/json': { schema: {} } } },
+          responses: { '202': json({ type: 'object', properties: { runId: { type: 'string' }, stepId: { type: 'string' }, event: { type: 'string' }, accepted: { type: 'boolean' } } }, 'Accepted'), ...errors, '409': problem('The run has finished (RUN.NOT_RUNNING).') },
+        },
+      },
+      '/tenants/{tenantId}/secrets': {
+        parameters: [tenantPath],
+        get: { operationId: 'listSecrets', summary: 'The names and latest versions of the tenant’s secrets, never values (Tenant.Admin)', responses: { '200': json(page('Secret'), 'The secrets'), ...errors } },
+      },
+      '/tenants/{tenantId}/secrets/{name}': {
+        parameters: [tenantPath, { name: 'name', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9-]{1,127}$' } }],
+        put: {
+          operationId: 'putSecret',
+          summary: 'Create a secret (201) or rotate it to a new version (200) (Tenant.Admin)',
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['value'], additionalProperties: false, properties: { value: { type: 'string', minLength: 1 } } } } } },
+          responses: { '200': json(ref('Secret'), 'Rotated'), '201': json(ref('Secret'), 'Created'), ...errors, '413': problem('The value exceeds 64 KB.') },
+        },
+        get: { operationId: 'getSecret', summary: 'A secret’s metadata, never its value (Tenant.Admin)', responses: { '200': json(ref('Secret'), 'The secret'), ...errors } },
+        delete: { operationId: 'deleteSecret', summary: 'Delete a secret with every version (idempotent, Tenant.Admin)', responses: { '204': { description: 'Deleted' }, ...errors } },
       },
       '/tenants/{tenantId}/audit': {
         parameters: [tenantPath],
@@ -208,6 +250,15 @@ export function buildOpenApiDocument(version: string): Json {
               },
             },
           ],
+        },
+        RetryRunRequest: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { from: { enum: ['start', 'failedStep'], default: 'start' }, version: { enum: ['pinned', 'latest'], default: 'pinned' } },
+        },
+        Secret: {
+          type: 'object',
+          properties: { name: { type: 'string' }, version: { type: 'string' }, updatedAt: { type: 'string', format: 'date-time' }, href: { type: 'string' } },
         },
         AuditEntry: {
           type: 'object',
