@@ -1,10 +1,12 @@
 import * as df from 'durable-functions';
 import type { InvocationContext } from '@azure/functions';
 import { isArtifactRef, resolveArtifacts, storeIfLarge } from '../../shared/application/claimCheck.js';
+import { resolveSecretSlots } from '../../shared/application/secretResolution.js';
 import { getContainer } from '../../shared/composition/container.js';
 import { ConnectorError } from '../../shared/connectors/sdk.js';
 import { AppError } from '../../shared/domain/errors.js';
 import type { JsonValue } from '../../shared/domain/json.js';
+import { redactJson, redactSecrets } from '../../shared/domain/redaction.js';
 import { breakerKey, CircuitOpenError, DEFAULT_BREAKER_POLICY } from '../../shared/ports/circuitBreaker.js';
 import { Activities, type StepCall, type StepOutcome } from '../activityHandles.js';
 
@@ -26,10 +28,11 @@ function codeOf(error: unknown): string {
 }
 
 /**
- * Runs one step's connector call: resolves artifact references (claim check) in its inputs, checks the circuit
+ * Runs one step's connector call: resolves the definition's secret references and artifact references (claim
+ * check) in its inputs, checks the circuit
  * breaker of its target (open: fail fast, try the next fallback), calls the action with an AbortSignal for the
  * step timeout, tries the fallbacks in order after a permanent failure, stores a large output as an artifact,
- * and records the step. Transient
+ * and records the step, with every resolved secret value redacted from what it records, returns and logs. Transient
  * faults are thrown, so the durable retry policy (default 3 retries at 1 s, 2 s, 4 s) retries them.
  */
 export async function executeStep(step: StepCall, invocation: InvocationContext): Promise<StepOutcome> {
@@ -59,10 +62,20 @@ export async function executeStep(step: StepCall, invocation: InvocationContext)
   };
   const tried: string[] = [];
   let lastError: unknown;
+  // Every secret value this step has resolved: whatever the step records, returns, throws or logs is redacted.
+  const secretValues: string[] = [];
+  const redact = (text: string): string => redactSecrets(text, secretValues);
   for (const call of step.calls) {
-    if (call.secretPointers.length > 0) {
-      // Secrets arrive with the secret store; a step that needs one cannot run before it exists.
-      return fail('SECRET.NOT_FOUND', `Step '${step.stepId}' references a secret, and this tenant has no secret store configured.`);
+    let withSecrets: Awaited<ReturnType<typeof resolveSecretSlots>>;
+    try {
+      withSecrets = await resolveSecretSlots(call.inputs, call.secretPointers, step.tenantId, container.secretStore);
+      secretValues.push(...withSecrets.values);
+    } catch (error) {
+      // Not the target's fault: a missing secret tries the next fallback, an unreachable store retries the step.
+      if (isTransient(error)) throw new Error(transientFailureMessage(codeOf(error), (error as Error).message));
+      lastError = error;
+      tried.push(`${call.connector}.${call.action}`);
+      continue;
     }
     const breaker = breakerKey(step.tenantId, call.connector, call.connector);
     const gate = await container.circuitBreakers.acquire(breaker, DEFAULT_BREAKER_POLICY);
@@ -72,20 +85,22 @@ export async function executeStep(step: StepCall, invocation: InvocationContext)
       continue;
     }
     try {
-      const resolved = await resolveArtifacts(call.inputs, step.tenantId, container.artifacts);
+      const resolved = await resolveArtifacts(withSecrets.inputs, step.tenantId, container.artifacts);
       container.connectorRegistry.validateInput(call.connector, call.action, resolved);
       const signal = AbortSignal.timeout(call.timeoutSeconds * 1000);
-      const output = await Promise.race([
+      const rawOutput = await Promise.race([
         container.connectorRegistry.action(call.connector, call.action).run(resolved as never, {
           tenantId: step.tenantId,
           runId: step.runId,
           stepId: step.stepId,
           signal,
-          log: (message, level = 'information') => invocation[level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'info'](`[${step.runId}/${step.stepId}] ${message}`),
+          log: (message, level = 'information') => invocation[level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'info'](`[${step.runId}/${step.stepId}] ${redact(message)}`),
         }),
         new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
       ]);
       await container.circuitBreakers.recordSuccess(breaker, DEFAULT_BREAKER_POLICY);
+      // A target that echoes a credential back (an echo endpoint, an error page) must not put it in run history.
+      const output = secretValues.length > 0 ? redactJson(rawOutput as JsonValue, secretValues) : rawOutput;
       const stored = await storeIfLarge(output, { tenantId: step.tenantId, runId: step.runId, stepId: step.stepId }, container.artifacts);
       const claimChecked = isArtifactRef(stored);
       await record({ status: 'succeeded', output: claimChecked ? null : output, outputRef: claimChecked ? stored.$artifact : null });
@@ -96,12 +111,13 @@ export async function executeStep(step: StepCall, invocation: InvocationContext)
       if (isTransient(error)) {
         // Only faults of the target count against its breaker, never bad input.
         await container.circuitBreakers.recordFailure(breaker, DEFAULT_BREAKER_POLICY);
-        await record({ status: 'running', error: { code: codeOf(error), message: (error as Error).message } });
-        throw new Error(transientFailureMessage(codeOf(error), (error as Error).message));
+        const message = redact((error as Error).message);
+        await record({ status: 'running', error: { code: codeOf(error), message } });
+        throw new Error(transientFailureMessage(codeOf(error), message));
       }
     }
   }
-  const message = lastError instanceof Error ? lastError.message : String(lastError);
+  const message = redact(lastError instanceof Error ? lastError.message : String(lastError));
   return fail(codeOf(lastError), tried.length > 1 ? `${message} (tried ${tried.join(', ')})` : message);
 }
 
