@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { SettingNames } from './settingNames.js';
 
@@ -24,6 +25,11 @@ export interface AppConfig {
    * it is not set (a function, so the key is never part of a serialized or logged configuration).
    */
   readonly secrets: { readonly kind: 'keyvault'; readonly url: string } | { readonly kind: 'sqlite'; readonly path: string; readonly key: () => Buffer };
+  /**
+   * The operator egress policy of the built-in REST connector (`AIQ_REST_ALLOW_HOSTS`, `AIQ_REST_ALLOW_PORTS`):
+   * entries that may be private, and ports besides 80/443. Empty → public internet only.
+   */
+  readonly restEgress: { readonly allowHosts: readonly string[]; readonly allowPorts: readonly number[] };
 }
 
 /** A setting has a value the app cannot use; the message names the setting. */
@@ -115,6 +121,36 @@ function parseDirectories(value: string | undefined): string[] {
   return ids;
 }
 
+const HOST_LABEL = '[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?';
+const HOSTNAME = new RegExp(`^(?:\\*\\.)?${HOST_LABEL}(?:\\.${HOST_LABEL})*\\.?$`);
+
+/** One egress allow-list entry in the EgressPolicy syntax: hostname, `*.suffix`, IP (bracketed IPv6 too) or CIDR. */
+function isAllowHostEntry(entry: string): boolean {
+  if (entry.includes('/')) {
+    const [net = '', prefix = '', ...rest] = entry.split('/');
+    const family = isIP(net);
+    return rest.length === 0 && family !== 0 && /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+  }
+  const bare = entry.startsWith('[') && entry.endsWith(']') ? entry.slice(1, -1) : entry;
+  if (isIP(bare)) return true;
+  return entry.length <= 253 && HOSTNAME.test(entry) && !/^\d+(\.\d+)*\.?$/.test(entry);
+}
+
+function parseRestEgress(env: NodeJS.ProcessEnv): AppConfig['restEgress'] {
+  const allowHosts = (env[SettingNames.restAllowHosts] ?? '').split(',').map((entry) => entry.trim().toLowerCase()).filter(Boolean);
+  for (const entry of allowHosts) {
+    if (!isAllowHostEntry(entry)) {
+      throw new ConfigError(SettingNames.restAllowHosts, `'${entry.slice(0, 100)}' is not a hostname, *.suffix, IP address or CIDR (e.g. api.internal, *.corp.example, 10.1.2.3, 10.1.0.0/16).`);
+    }
+  }
+  const allowPorts = (env[SettingNames.restAllowPorts] ?? '').split(',').map((entry) => entry.trim()).filter(Boolean).map((entry) => {
+    const port = /^\d{1,5}$/.test(entry) ? Number(entry) : NaN;
+    if (!(port >= 1 && port <= 65535)) throw new ConfigError(SettingNames.restAllowPorts, `'${entry.slice(0, 20)}' is not a port (1-65535).`);
+    return port;
+  });
+  return Object.freeze({ allowHosts: Object.freeze(allowHosts), allowPorts: Object.freeze(allowPorts) });
+}
+
 function secretsConfig(env: NodeJS.ProcessEnv, sqlitePath: string): AppConfig['secrets'] {
   const keyVaultUrl = parseKeyVaultUrl(env[SettingNames.keyVaultUrl]);
   if (keyVaultUrl) return { kind: 'keyvault', url: keyVaultUrl };
@@ -145,5 +181,6 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     redis: parseRedis(env[SettingNames.redisUrl]),
     serviceBus: parseServiceBus(env[SettingNames.serviceBusConnection]),
     secrets: Object.freeze(secretsConfig(env, sqlitePath)),
+    restEgress: parseRestEgress(env),
   });
 }

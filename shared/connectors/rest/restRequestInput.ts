@@ -1,0 +1,90 @@
+import type { JsonValue } from '../../domain/json.js';
+import type { JsonSchema } from '../sdk.js';
+
+export type RestMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
+export type QueryScalar = string | number | boolean;
+
+export type RestAuth =
+  | { type: 'bearer'; token: string }
+  | { type: 'basic'; username: string; password: string }
+  | { type: 'apiKey'; name: string; value: string; in?: 'header' | 'query' };
+
+/** The inputs of `rest.request` (secret references already resolved to plain strings by the engine). */
+export interface RestRequestInput {
+  method?: RestMethod;
+  url: string;
+  query?: Record<string, QueryScalar | QueryScalar[]>;
+  headers?: Record<string, string>;
+  body?: JsonValue;
+  bodyType?: 'json' | 'form' | 'text';
+  responseType?: 'json' | 'text' | 'auto';
+  auth?: RestAuth;
+  timeoutSeconds?: number;
+  expectStatus?: number[];
+}
+
+export interface RestRequestOutput {
+  [key: string]: JsonValue;
+  status: number;
+  headers: Record<string, string>;
+  body: JsonValue;
+}
+
+/** RFC 9110 token (header field name). */
+const HEADER_NAME = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+/** No CR, LF or NUL (header injection). */
+const HEADER_VALUE = '^[^\\r\\n\\u0000]*$';
+const scalar: JsonSchema = { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] };
+const secretText: JsonSchema = { type: 'string', minLength: 1, maxLength: 8192, pattern: HEADER_VALUE };
+
+export const restRequestInputSchema: JsonSchema = {
+  type: 'object',
+  required: ['url'],
+  additionalProperties: false,
+  properties: {
+    method: { enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'], default: 'GET' },
+    url: { type: 'string', minLength: 1, maxLength: 8192, description: 'Absolute http(s) URL; checked by the SSRF guard on every hop.' },
+    query: {
+      type: 'object',
+      propertyNames: { minLength: 1 },
+      additionalProperties: { anyOf: [scalar, { type: 'array', items: scalar, maxItems: 1000 }] },
+    },
+    headers: {
+      type: 'object',
+      propertyNames: { pattern: HEADER_NAME },
+      additionalProperties: { type: 'string', maxLength: 8192, pattern: HEADER_VALUE },
+    },
+    body: { description: 'Any JSON value: sent as JSON, as a form (an object of scalars / arrays of scalars) or as text (a string).' },
+    bodyType: { enum: ['json', 'form', 'text'], default: 'json' },
+    responseType: { enum: ['json', 'text', 'auto'], default: 'auto' },
+    auth: {
+      oneOf: [
+        {
+          type: 'object',
+          required: ['type', 'token'],
+          additionalProperties: false,
+          properties: { type: { const: 'bearer' }, token: secretText },
+        },
+        {
+          type: 'object',
+          required: ['type', 'username', 'password'],
+          additionalProperties: false,
+          properties: { type: { const: 'basic' }, username: { type: 'string', maxLength: 1024, pattern: '^[^:\\r\\n\\u0000]*$' }, password: { type: 'string', maxLength: 8192 } },
+        },
+        {
+          type: 'object',
+          required: ['type', 'name', 'value'],
+          additionalProperties: false,
+          properties: {
+            type: { const: 'apiKey' },
+            name: { type: 'string', minLength: 1, maxLength: 256, pattern: HEADER_NAME },
+            value: secretText,
+            in: { enum: ['header', 'query'], default: 'header' },
+          },
+        },
+      ],
+    },
+    timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 600, default: 30 },
+    expectStatus: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 100, maximum: 599 } },
+  },
+};
