@@ -108,12 +108,6 @@ export function cancelDecision(run: Run): 'cancel' | 'alreadyCancelled' {
   return 'cancel';
 }
 
-/** The top-level step ids of a definition (each runs as the sub-orchestration `${runId}:${stepId}`). */
-export function stepIdsOf(definition: JsonObject): string[] {
-  const steps = Array.isArray(definition['steps']) ? (definition['steps'] as StepLike[]) : [];
-  return steps.flatMap((step) => (step && typeof step.id === 'string' ? [step.id] : []));
-}
-
 export interface RetryRequest {
   from: 'start' | 'failedStep';
   version: 'pinned' | 'latest';

@@ -155,6 +155,39 @@ describe('run control', () => {
     expect(entries).toContainEqual(expect.objectContaining({ action: 'run.cancel', target: { type: 'run', id: runId }, outcome: 'success' }));
   });
 
+  it('cancels the whole tree: forEach iterations and child runs below the run stop too, the child run is cancelled', async () => {
+    await publish('tree', {
+      schemaVersion: 1,
+      name: 'Tree',
+      steps: [
+        { id: 'each', type: 'forEach', items: [1, 2], concurrency: 2, steps: [{ id: 'pause', type: 'delay', durationSeconds: 3600 }] },
+        { id: 'child', type: 'subWorkflow', workflowId: 'gate', version: 'latest' },
+      ],
+    });
+    const runId = await start('tree');
+    const below = async (): Promise<Array<{ instanceId: string; runtimeStatus: string }>> =>
+      (await (await fetch(`${platform.host.baseUrl}/runtime/webhooks/durabletask/instances?instanceIdPrefix=${encodeURIComponent(`${runId}:`)}&showInput=false`)).json()) as Array<{ instanceId: string; runtimeStatus: string }>;
+    const running = async (): Promise<string[]> => (await below()).filter((instance) => ['Running', 'Pending'].includes(instance.runtimeStatus)).map((instance) => instance.instanceId);
+    const childRunId = `${runId}:child:sub`;
+    // Wait until the tree is deep: both iterations, the child run and the child's waiting step.
+    for (let i = 0; i < 100; i++) {
+      const ids = await running();
+      if (ids.includes(`${childRunId}:gate`) && ids.filter((id) => id.startsWith(`${runId}:each:`)).length >= 2) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const before = await running();
+    expect(before).toContain(`${childRunId}:gate`);
+    expect(before.filter((id) => id.startsWith(`${runId}:each:`)).length).toBeGreaterThanOrEqual(2);
+
+    const cancelled = await platform.call('POST', `${base}/runs/${runId}:cancel`, { token: admin });
+    expect(cancelled.status, await cancelled.clone().text()).toBe(200);
+    expect(await running()).toEqual([]);
+    expect((await below()).filter((instance) => before.includes(instance.instanceId)).every((instance) => instance.runtimeStatus === 'Terminated')).toBe(true);
+    const child = await getRun(childRunId);
+    expect(child['status']).toBe('cancelled');
+    expect(child['steps'].find((step: { stepId: string }) => step.stepId === 'gate')?.status ?? 'cancelled').toBe('cancelled');
+  });
+
   it('retries a failed run as a new run with trigger retry; the original stays failed', async () => {
     await publish('boom', { schemaVersion: 1, name: 'Boom', steps: [{ id: 'boom', type: 'action', connector: 'core', action: 'fail', inputs: { message: 'no', code: 'ORDER.REJECTED' } }] });
     const runId = await start('boom', {});

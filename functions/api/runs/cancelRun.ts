@@ -2,15 +2,16 @@ import { apiHandler } from '../http/apiHandler.js';
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { READ_ROLES } from '../../../shared/application/access.js';
-import { cancelDecision, stepIdsOf } from '../../../shared/application/runControl.js';
+import { cancelDecision } from '../../../shared/application/runControl.js';
 import { getRun } from '../../../shared/application/runUseCases.js';
 import { tenantScope } from '../http/tenantScope.js';
 import { runView } from '../http/views.js';
-import { isActive, runtimeStatusOf, terminateIfActive } from './runControlHttp.js';
+import { isActive, runtimeStatusOf, terminateRunTree } from './runControlHttp.js';
 
 /**
- * `POST /api/tenants/{tenantId}/runs/{runId}:cancel`: terminates the run's orchestration and its active step
- * sub-orchestrations (`${runId}:${stepId}`), then records the run `cancelled`. 200 with the run; idempotent for
+ * `POST /api/tenants/{tenantId}/runs/{runId}:cancel`: terminates the run's orchestration and every active
+ * instance below it (steps, forEach iterations, child runs with theirs), then records the run and its stopped
+ * child runs `cancelled`. 200 with the run; idempotent for
  * a cancelled run; 409 RUN.NOT_RUNNING for a succeeded or failed one. A queued run not dispatched yet is only
  * marked: the dispatcher starts queued runs only.
  */
@@ -23,21 +24,30 @@ export const cancelRunHandler = apiHandler({ roles: READ_ROLES, audit: 'run.canc
 
   const client = df.getClient(api.invocation);
   const reason = `Cancelled by ${api.ctx.principal.subject} (${api.ctx.correlationId}).`;
-  await terminateIfActive(client, runId, reason);
-  const version = await data.workflows.getVersion(run.workflowId, run.workflowVersion);
-  const stepIds = new Set([...(version ? stepIdsOf(version.definition) : []), ...run.steps.map((step) => step.stepId)]);
-  await Promise.all([...stepIds].map((stepId) => terminateIfActive(client, `${runId}:${stepId}`, reason)));
+  const terminatedBelow = await terminateRunTree(client, runId, new Date(run.createdAt), reason);
   // Let the termination land so no in-flight status write of the orchestration follows ours.
   for (let i = 0; i < 20 && isActive(await runtimeStatusOf(client, runId)); i++) await new Promise((resolve) => setTimeout(resolve, 100));
 
   const at = api.ctx.now.toISOString();
+  const markCancelled = async (id: string): Promise<void> => {
+    const steps = await data.runs.listSteps(id);
+    await Promise.all(
+      steps
+        .filter((step) => step.status === 'running' || step.status === 'pending')
+        .map(({ tenantId: _tenantId, ...step }) => data.runs.putStep({ ...step, status: 'cancelled', completedAt: at })),
+    );
+  };
+  // Child runs (sub-workflows) stopped with it are cancelled too, each with its unfinished steps.
+  const childRunIds = terminatedBelow.filter((instanceId) => instanceId.endsWith(':sub'));
+  for (const childId of childRunIds) {
+    const child = await data.runs.get(childId);
+    if (child && (child.status === 'queued' || child.status === 'running')) {
+      await data.runs.update(childId, { status: 'cancelled', completedAt: at });
+      await markCancelled(childId);
+    }
+  }
   const cancelled = await data.runs.update(runId, { status: 'cancelled', completedAt: at });
-  const steps = await data.runs.listSteps(runId);
-  await Promise.all(
-    steps
-      .filter((step) => step.status === 'running' || step.status === 'pending')
-      .map(({ tenantId: _tenantId, ...step }) => data.runs.putStep({ ...step, status: 'cancelled', completedAt: at })),
-  );
+  await markCancelled(runId);
   return { status: 200, body: { ...runView(cancelled), steps: await data.runs.listSteps(runId) } };
 });
 

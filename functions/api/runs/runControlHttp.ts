@@ -31,3 +31,29 @@ export async function terminateIfActive(client: DurableClient, instanceId: strin
     return false;
   }
 }
+
+/**
+ * The active instances below a run: its step sub-orchestrations (`${runId}:${stepId}`), forEach iterations
+ * (`${runId}:${stepId}:${index}`…) and child runs (`…:sub`) with theirs, at any depth. Only instances created
+ * since the run are looked at.
+ */
+async function activeBelow(client: DurableClient, runId: string, since: Date): Promise<string[]> {
+  const active = await client.getStatusBy({ createdTimeFrom: since, runtimeStatus: [...ACTIVE] as df.OrchestrationRuntimeStatus[] });
+  return active.map((status) => status.instanceId).filter((instanceId) => instanceId.startsWith(`${runId}:`));
+}
+
+/**
+ * Terminates a run's orchestration and every active instance below it; returns the instance ids terminated
+ * below. The run goes first, so it starts nothing new; the instances below are listed again until none is
+ * left, since a child still running can start one between a listing and its termination.
+ */
+export async function terminateRunTree(client: DurableClient, runId: string, since: Date, reason: string): Promise<string[]> {
+  await terminateIfActive(client, runId, reason);
+  const terminated = new Set<string>();
+  for (let round = 0; round < 5; round++) {
+    const below = (await activeBelow(client, runId, since)).filter((instanceId) => !terminated.has(instanceId));
+    if (below.length === 0) break;
+    await Promise.all(below.map(async (instanceId) => (await terminateIfActive(client, instanceId, reason)) && terminated.add(instanceId)));
+  }
+  return [...terminated];
+}
