@@ -1,11 +1,7 @@
 import type Database from 'better-sqlite3';
+import { applySqliteMigrations, type SqliteMigration } from './applySqliteMigrations.js';
 
-/** One schema change. Versions are numbered from 1 per track and never edited once released: add a new one. */
-export interface SqliteMigration {
-  version: number;
-  name: string;
-  sql: string;
-}
+export type { SqliteMigration } from './applySqliteMigrations.js';
 
 /**
  * The migration tracks. The control database (the `file` of the store) holds the tenant registry and the data of
@@ -160,35 +156,7 @@ const MIGRATIONS: Readonly<Record<SqliteMigrationTrack, readonly SqliteMigration
   'tenant-data': TENANT_DATA_MIGRATIONS,
 };
 
-/**
- * Brings a database up to date on the given tracks, recording each applied migration in `schema_migrations`.
- * It runs in one IMMEDIATE transaction, so processes opening the same file at once apply each migration once
- * (the second waits on the write lock, then finds nothing left to do). A database migrated by a newer release
- * (a version this code does not know) is refused rather than used with a schema the code does not understand.
- */
+/** Brings a database up to date on the given tracks of the app store (see {@link applySqliteMigrations}). */
 export function migrateSqlite(db: Database.Database, tracks: readonly SqliteMigrationTrack[]): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    track TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    name TEXT NOT NULL,
-    applied_at TEXT NOT NULL,
-    PRIMARY KEY (track, version)
-  ) STRICT`);
-  const applied = db.prepare<[string], { version: number }>('SELECT version FROM schema_migrations WHERE track = ?');
-  const record = db.prepare('INSERT INTO schema_migrations (track, version, name, applied_at) VALUES (?, ?, ?, ?)');
-  db.transaction(() => {
-    for (const track of tracks) {
-      const known = MIGRATIONS[track];
-      const done = new Set(applied.all(track).map((row) => row.version));
-      const newest = Math.max(0, ...done);
-      if (newest > known.length) {
-        throw new Error(`${db.name}: schema track ${track} is at version ${newest}, newer than this release knows (${known.length})`);
-      }
-      for (const migration of known) {
-        if (done.has(migration.version)) continue;
-        db.exec(migration.sql);
-        record.run(track, migration.version, migration.name, new Date().toISOString());
-      }
-    }
-  }).immediate();
+  applySqliteMigrations(db, Object.fromEntries(tracks.map((track) => [track, MIGRATIONS[track]])));
 }

@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import type Database from 'better-sqlite3';
 import { AppError } from '../../domain/errors.js';
 import { assertSecretName, assertSecretValue, SecretErrorCodes, type SecretMetadata, type SecretStore, type SecretVersionInfo } from '../../ports/secretStore.js';
+import { applySqliteMigrations, type SqliteMigration } from './applySqliteMigrations.js';
 import { openSqliteDatabase } from './openSqliteDatabase.js';
 
 /** One 256-bit data-encryption key and its id (stored with every row it encrypted). */
@@ -41,7 +42,7 @@ export function keyringOf(key: Buffer): SecretKeyring {
 }
 
 /** Versioned schema of the secrets file (track `secrets`; never edit a released migration: add one). */
-export const SECRET_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+export const SECRET_MIGRATIONS: readonly SqliteMigration[] = [
   {
     version: 1,
     name: 'secret_versions',
@@ -63,26 +64,6 @@ export const SECRET_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
     `,
   },
 ];
-
-function migrate(db: Database.Database): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    track TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    name TEXT NOT NULL,
-    applied_at TEXT NOT NULL,
-    PRIMARY KEY (track, version)
-  ) STRICT`);
-  db.transaction(() => {
-    const done = new Set(db.prepare<[], { version: number }>(`SELECT version FROM schema_migrations WHERE track = 'secrets'`).all().map((row) => row.version));
-    const newest = Math.max(0, ...done);
-    if (newest > SECRET_MIGRATIONS.length) throw new Error(`${db.name}: schema track secrets is at version ${newest}, newer than this release knows (${SECRET_MIGRATIONS.length})`);
-    for (const migration of SECRET_MIGRATIONS) {
-      if (done.has(migration.version)) continue;
-      db.exec(migration.sql);
-      db.prepare(`INSERT INTO schema_migrations (track, version, name, applied_at) VALUES ('secrets', ?, ?, ?)`).run(migration.version, migration.name, new Date().toISOString());
-    }
-  }).immediate();
-}
 
 interface Row {
   name: string;
@@ -116,7 +97,7 @@ export class SqliteSecretStore implements SecretStore {
     const { keyring } = options;
     this.#keyring = typeof keyring === 'function' ? keyring : () => keyring;
     this.#db = openSqliteDatabase(options.file);
-    migrate(this.#db);
+    applySqliteMigrations(this.#db, { secrets: SECRET_MIGRATIONS });
   }
 
   async set(tenantId: string, name: string, value: string): Promise<SecretVersionInfo> {
