@@ -80,11 +80,85 @@ async function ensureRedis(cleanups) {
   return `redis://127.0.0.1:${port}`;
 }
 
+/** Runs a command as `user` when root (initdb and mariadbd refuse to run as root), else as ourselves. */
+function spawnAs(user, command, args, options = {}) {
+  const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  return asRoot ? spawn('runuser', ['-u', user, '--', command, ...args], options) : spawn(command, args, options);
+}
+
+function privateDir(prefix, owner) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  if (typeof process.getuid === 'function' && process.getuid() === 0) spawnSync('chown', ['-R', `${owner}:${owner}`, dir]);
+  return dir;
+}
+
+async function finished(child) {
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+}
+
+/** PostgreSQL: PGHOST/PGPORT, else 127.0.0.1:5432, else a private cluster from the installed binaries. */
+async function ensurePostgres(cleanups) {
+  const host = process.env.PGHOST ?? '127.0.0.1';
+  const port = Number(process.env.PGPORT ?? 5432);
+  if (await canConnect(host, port)) return { PGHOST: host, PGPORT: String(port) };
+  if (process.env.PGHOST || process.env.PGPORT) throw new Error(`PGHOST/PGPORT point at ${host}:${port}, but nothing answers there. Start PostgreSQL or unset them.`);
+  const versions = fs.existsSync('/usr/lib/postgresql') ? fs.readdirSync('/usr/lib/postgresql').sort() : [];
+  const bin = versions.length > 0 ? path.join('/usr/lib/postgresql', versions[versions.length - 1], 'bin') : undefined;
+  if (!bin || !fs.existsSync(path.join(bin, 'initdb'))) {
+    throw new Error('PostgreSQL is not running on 127.0.0.1:5432 and is not installed. Run: sudo apt-get install -y postgresql (or set PGHOST/PGPORT/PGUSER).');
+  }
+  const dir = privateDir('aiq-pg-', 'postgres');
+  const data = path.join(dir, 'data');
+  if ((await finished(spawnAs('postgres', path.join(bin, 'initdb'), ['-D', data, '--auth=trust', '-U', 'postgres'], { stdio: 'ignore' }))) !== 0) throw new Error(`initdb failed in ${data}.`);
+  const privatePort = await freePort();
+  const server = spawnAs('postgres', path.join(bin, 'postgres'), ['-D', data, '-p', String(privatePort), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'], { stdio: 'ignore' });
+  cleanups.push(() => {
+    server.kill('SIGINT');
+    setTimeout(() => fs.rmSync(dir, { recursive: true, force: true }), 500).unref();
+  });
+  if (!(await waitFor('127.0.0.1', privatePort, 10000))) throw new Error('A private PostgreSQL did not start within 10 s.');
+  process.stdout.write(`> Started a private PostgreSQL on 127.0.0.1:${privatePort}\n`);
+  return { PGHOST: '127.0.0.1', PGPORT: String(privatePort), PGUSER: 'postgres', PGDATABASE: 'postgres' };
+}
+
+/** MariaDB/MySQL: MYSQL_HOST/MYSQL_PORT, else 127.0.0.1:3306, else a private server (mariadb-server installed if needed). */
+async function ensureMariaDb(cleanups) {
+  const host = process.env.MYSQL_HOST ?? '127.0.0.1';
+  const port = Number(process.env.MYSQL_PORT ?? 3306);
+  if (await canConnect(host, port)) return { MYSQL_HOST: host, MYSQL_PORT: String(port) };
+  if (process.env.MYSQL_HOST || process.env.MYSQL_PORT) throw new Error(`MYSQL_HOST/MYSQL_PORT point at ${host}:${port}, but nothing answers there. Start MariaDB or unset them.`);
+  if (!which('mariadbd') && !fs.existsSync('/usr/sbin/mariadbd') && !aptInstall('mariadb-server')) {
+    throw new Error('MariaDB is not running on 127.0.0.1:3306 and is not installed. Run: sudo apt-get install -y mariadb-server (or set MYSQL_HOST/MYSQL_PORT/MYSQL_USER).');
+  }
+  const mariadbd = which('mariadbd') ?? '/usr/sbin/mariadbd';
+  const dir = privateDir('aiq-mariadb-', 'mysql');
+  const data = path.join(dir, 'data');
+  const install = spawnAs('mysql', 'mariadb-install-db', ['--no-defaults', `--datadir=${data}`, '--auth-root-authentication-method=normal', '--skip-test-db'], { stdio: 'ignore' });
+  if ((await finished(install)) !== 0) throw new Error(`mariadb-install-db failed in ${data}.`);
+  const privatePort = await freePort();
+  const server = spawnAs('mysql', mariadbd, ['--no-defaults', `--datadir=${data}`, `--socket=${path.join(dir, 'mysqld.sock')}`, `--port=${privatePort}`, '--bind-address=127.0.0.1', '--skip-name-resolve'], { stdio: 'ignore' });
+  cleanups.push(() => {
+    server.kill('SIGTERM');
+    setTimeout(() => fs.rmSync(dir, { recursive: true, force: true }), 500).unref();
+  });
+  if (!(await waitFor('127.0.0.1', privatePort, 15000))) throw new Error('A private MariaDB did not start within 15 s.');
+  const created = spawnSync('mariadb', ['--no-defaults', '-h', '127.0.0.1', '-P', String(privatePort), '-uroot', '-e', 'CREATE DATABASE IF NOT EXISTS test'], { encoding: 'utf8' });
+  if (created.status !== 0) throw new Error(`Could not create the test database on the private MariaDB: ${created.stderr}`);
+  process.stdout.write(`> Started a private MariaDB on 127.0.0.1:${privatePort}\n`);
+  return { MYSQL_HOST: '127.0.0.1', MYSQL_PORT: String(privatePort), MYSQL_USER: 'root' };
+}
+
 /** Makes sure every server the tests need is reachable; returns the environment to run them with. */
 async function ensureServices() {
   const cleanups = [];
   const env = {};
-  env.REDIS_URL = await ensureRedis(cleanups);
+  try {
+    env.REDIS_URL = await ensureRedis(cleanups);
+    Object.assign(env, await ensurePostgres(cleanups), await ensureMariaDb(cleanups));
+  } catch (error) {
+    cleanups.forEach((cleanup) => cleanup());
+    throw error;
+  }
   return { env, stop: () => cleanups.forEach((cleanup) => cleanup()) };
 }
 

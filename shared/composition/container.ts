@@ -110,7 +110,7 @@ export function createContainer(config: AppConfig = loadAppConfig(), env: NodeJS
   const secrets = lazy<SecretStore>(() =>
     secretsConfig.kind === 'keyvault' ? new KeyVaultSecretStore({ vaultUrl: secretsConfig.url }) : new SqliteSecretStore({ file: secretsConfig.path, keyring: () => keyringOf(secretsConfig.key()) }),
   );
-  const connectorRegistry = createConnectorRegistry({ restEgress: config.restEgress });
+  const connectorRegistry = createConnectorRegistry({ egress: config.egress });
   const tenantDependencies: TenantDependencies = {
     store: appStore,
     outsideAppStore: { secrets: () => secrets.get(), artifacts },
@@ -134,6 +134,7 @@ export function createContainer(config: AppConfig = loadAppConfig(), env: NodeJS
     },
     secretNames: (tenantId) => secrets.get().names(tenantId),
     async dispose() {
+      await connectorRegistry.close();
       await appStore.close();
       await secrets.created()?.close();
       await redis?.created()?.quit().catch(() => undefined);

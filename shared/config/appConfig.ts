@@ -26,10 +26,10 @@ export interface AppConfig {
    */
   readonly secrets: { readonly kind: 'keyvault'; readonly url: string } | { readonly kind: 'sqlite'; readonly path: string; readonly key: () => Buffer };
   /**
-   * The operator egress policy of the built-in REST connector (`AIQ_REST_ALLOW_HOSTS`, `AIQ_REST_ALLOW_PORTS`):
+   * The operator egress policy of every connector that connects out (`AIQ_EGRESS_ALLOW_HOSTS`, `AIQ_EGRESS_ALLOW_PORTS`):
    * entries that may be private, and ports besides 80/443. Empty → public internet only.
    */
-  readonly restEgress: { readonly allowHosts: readonly string[]; readonly allowPorts: readonly number[] };
+  readonly egress: { readonly allowHosts: readonly string[]; readonly allowPorts: readonly number[] };
 }
 
 /** A setting has a value the app cannot use; the message names the setting. */
@@ -136,16 +136,16 @@ function isAllowHostEntry(entry: string): boolean {
   return entry.length <= 253 && HOSTNAME.test(entry) && !/^\d+(\.\d+)*\.?$/.test(entry);
 }
 
-function parseRestEgress(env: NodeJS.ProcessEnv): AppConfig['restEgress'] {
-  const allowHosts = (env[SettingNames.restAllowHosts] ?? '').split(',').map((entry) => entry.trim().toLowerCase()).filter(Boolean);
+function parseEgress(env: NodeJS.ProcessEnv): AppConfig['egress'] {
+  const allowHosts = (env[SettingNames.egressAllowHosts] ?? '').split(',').map((entry) => entry.trim().toLowerCase()).filter(Boolean);
   for (const entry of allowHosts) {
     if (!isAllowHostEntry(entry)) {
-      throw new ConfigError(SettingNames.restAllowHosts, `'${entry.slice(0, 100)}' is not a hostname, *.suffix, IP address or CIDR (e.g. api.internal, *.corp.example, 10.1.2.3, 10.1.0.0/16).`);
+      throw new ConfigError(SettingNames.egressAllowHosts, `'${entry.slice(0, 100)}' is not a hostname, *.suffix, IP address or CIDR (e.g. api.internal, *.corp.example, 10.1.2.3, 10.1.0.0/16).`);
     }
   }
-  const allowPorts = (env[SettingNames.restAllowPorts] ?? '').split(',').map((entry) => entry.trim()).filter(Boolean).map((entry) => {
+  const allowPorts = (env[SettingNames.egressAllowPorts] ?? '').split(',').map((entry) => entry.trim()).filter(Boolean).map((entry) => {
     const port = /^\d{1,5}$/.test(entry) ? Number(entry) : NaN;
-    if (!(port >= 1 && port <= 65535)) throw new ConfigError(SettingNames.restAllowPorts, `'${entry.slice(0, 20)}' is not a port (1-65535).`);
+    if (!(port >= 1 && port <= 65535)) throw new ConfigError(SettingNames.egressAllowPorts, `'${entry.slice(0, 20)}' is not a port (1-65535).`);
     return port;
   });
   return Object.freeze({ allowHosts: Object.freeze(allowHosts), allowPorts: Object.freeze(allowPorts) });
@@ -181,6 +181,6 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     redis: parseRedis(env[SettingNames.redisUrl]),
     serviceBus: parseServiceBus(env[SettingNames.serviceBusConnection]),
     secrets: Object.freeze(secretsConfig(env, sqlitePath)),
-    restEgress: parseRestEgress(env),
+    egress: parseEgress(env),
   });
 }

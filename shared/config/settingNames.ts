@@ -35,13 +35,13 @@ export const SettingNames = {
   /** Azure Key Vault for tenant secrets (`https://<vault>.vault.azure.net/`), via managed identity; absent → local store. */
   keyVaultUrl: 'AZURE_KEYVAULT_URL',
   /**
-   * Operator egress allow-list of the built-in REST connector: comma-separated hostnames (`api.internal`),
+   * Operator egress allow-list of every connector that connects out (REST, database, email): comma-separated hostnames (`api.internal`),
    * wildcard suffixes (`*.corp.example`), IPs or CIDRs (`10.1.0.0/16`) that may be private. Empty → public
    * internet only. Cloud metadata / identity endpoints stay blocked whatever it says.
    */
-  restAllowHosts: 'AIQ_REST_ALLOW_HOSTS',
-  /** Comma-separated ports the REST connector may call besides 80 and 443. */
-  restAllowPorts: 'AIQ_REST_ALLOW_PORTS',
+  egressAllowHosts: 'AIQ_EGRESS_ALLOW_HOSTS',
+  /** Comma-separated ports connectors may connect to besides 80 and 443 (e.g. 5432 for a database, 587 for SMTP beyond its defaults). */
+  egressAllowPorts: 'AIQ_EGRESS_ALLOW_PORTS',
 } as const;
 
 export type SettingName = (typeof SettingNames)[keyof typeof SettingNames];

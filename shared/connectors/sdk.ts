@@ -32,6 +32,8 @@ export interface ConnectorDefinition {
   /** The shape of the connection/credentials the connector expects (secret references), if any. */
   auth?: JsonSchema;
   actions: readonly ActionDefinition<never, JsonValue>[];
+  /** Releases what the connector holds (connection pools); called when the app stops. */
+  close?(): Promise<void>;
 }
 
 /**
@@ -71,6 +73,11 @@ export class ConnectorRegistry {
       this.#connectors.set(connector.name, connector);
       for (const action of connector.actions) this.#validators.set(`${connector.name}/${action.name}`, ajv.compile(action.input));
     }
+  }
+
+  /** Closes every connector that holds resources (pools); a failure of one does not keep the others open. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#connectors.values()].map((connector) => connector.close?.()));
   }
 
   /** Connector name → action names, for validating definitions. */

@@ -54,8 +54,8 @@ describe('a run that uses a secret', () => {
       AIQ_SQLITE_PATH: path.join(dataDir, 'app.db'),
       AIQ_SECRETS_KEY: randomBytes(32).toString('base64'),
       AZURE_KEYVAULT_URL: '',
-      AIQ_REST_ALLOW_HOSTS: '127.0.0.1',
-      AIQ_REST_ALLOW_PORTS: String(port),
+      AIQ_EGRESS_ALLOW_HOSTS: '127.0.0.1',
+      AIQ_EGRESS_ALLOW_PORTS: String(port),
     });
     const platformAdmin = await platform.token('Platform.Admin');
     expect((await platform.call('POST', '/api/tenants', { token: platformAdmin, body: { id: 'vault', name: 'Vault', tier: 'standard' } })).status).toBe(201);

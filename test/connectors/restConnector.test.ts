@@ -80,7 +80,7 @@ const context = (overrides: Partial<ActionContext> = {}): ActionContext & { line
   return { tenantId: 't1', runId: 'run-1', stepId: 'step-a', signal: new AbortController().signal, log: (message) => lines.push(message), lines, ...overrides };
 };
 
-const allowing = (): ConnectorRegistry => createConnectorRegistry({ restEgress: { allowHosts: ['127.0.0.1'], allowPorts: [port] } });
+const allowing = (): ConnectorRegistry => createConnectorRegistry({ egress: { allowHosts: ['127.0.0.1'], allowPorts: [port] } });
 
 async function request(input: Record<string, unknown>, ctx: ActionContext = context(), registry: ConnectorRegistry = allowing()): Promise<{ status: number; headers: Record<string, string>; body: unknown }> {
   registry.validateInput('rest', 'request', input);
@@ -218,7 +218,7 @@ describe('rest connector: responses', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const closedPort = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const registry = createConnectorRegistry({ restEgress: { allowHosts: ['127.0.0.1'], allowPorts: [closedPort] } });
+    const registry = createConnectorRegistry({ egress: { allowHosts: ['127.0.0.1'], allowPorts: [closedPort] } });
     expect(await failure(request({ url: `http://127.0.0.1:${closedPort}/` }, context(), registry))).toMatchObject({ code: 'REST.REQUEST_FAILED', retryable: true });
   });
 });
@@ -257,7 +257,7 @@ describe('rest connector: timeout, cancellation, idempotency', () => {
 
 describe('rest connector: egress policy', () => {
   it('blocks a host that is not allow-listed, permanently, and the server sees no request', async () => {
-    const portOnly = createConnectorRegistry({ restEgress: { allowPorts: [port] } });
+    const portOnly = createConnectorRegistry({ egress: { allowPorts: [port] } });
     const error = await failure(request({ url: `${base}/echo`, auth: { type: 'bearer', token: 'tok-xyz' } }, context(), portOnly));
     expect(error).toMatchObject({ code: 'SSRF.BLOCKED', retryable: false });
     expect(error.message).not.toContain('tok-xyz');
@@ -329,25 +329,25 @@ describe('rest connector: input schema', () => {
   });
 });
 
-describe('AIQ_REST_ALLOW_HOSTS / AIQ_REST_ALLOW_PORTS settings', () => {
+describe('AIQ_EGRESS_ALLOW_HOSTS / AIQ_EGRESS_ALLOW_PORTS settings', () => {
   it('parse into the egress policy; empty means none', () => {
-    expect(loadAppConfig({}).restEgress).toEqual({ allowHosts: [], allowPorts: [] });
-    const config = loadAppConfig({ AIQ_REST_ALLOW_HOSTS: ' api.internal, *.Corp.Example ,10.1.0.0/16, 10.2.3.4, ::1, fd00::/8 ', AIQ_REST_ALLOW_PORTS: '8080, 8443' });
-    expect(config.restEgress).toEqual({ allowHosts: ['api.internal', '*.corp.example', '10.1.0.0/16', '10.2.3.4', '::1', 'fd00::/8'], allowPorts: [8080, 8443] });
+    expect(loadAppConfig({}).egress).toEqual({ allowHosts: [], allowPorts: [] });
+    const config = loadAppConfig({ AIQ_EGRESS_ALLOW_HOSTS: ' api.internal, *.Corp.Example ,10.1.0.0/16, 10.2.3.4, ::1, fd00::/8 ', AIQ_EGRESS_ALLOW_PORTS: '8080, 8443' });
+    expect(config.egress).toEqual({ allowHosts: ['api.internal', '*.corp.example', '10.1.0.0/16', '10.2.3.4', '::1', 'fd00::/8'], allowPorts: [8080, 8443] });
   });
 
   it.each(['http://api.internal', 'a b', '10.0.0.0/33', '10.0.0.0/x', '*.', 'user@host', '999.1.1.1', 'host/path'])('an invalid host entry %j fails startup naming the setting', (entry) => {
     let error: unknown;
     try {
-      loadAppConfig({ AIQ_REST_ALLOW_HOSTS: `ok.example,${entry}` });
+      loadAppConfig({ AIQ_EGRESS_ALLOW_HOSTS: `ok.example,${entry}` });
     } catch (caught) {
       error = caught;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).setting).toBe('AIQ_REST_ALLOW_HOSTS');
+    expect((error as ConfigError).setting).toBe('AIQ_EGRESS_ALLOW_HOSTS');
   });
 
   it.each(['0', '70000', 'http', '80x'])('an invalid port %j fails startup naming the setting', (entry) => {
-    expect(() => loadAppConfig({ AIQ_REST_ALLOW_PORTS: entry })).toThrow(expect.objectContaining({ setting: 'AIQ_REST_ALLOW_PORTS' }));
+    expect(() => loadAppConfig({ AIQ_EGRESS_ALLOW_PORTS: entry })).toThrow(expect.objectContaining({ setting: 'AIQ_EGRESS_ALLOW_PORTS' }));
   });
 });

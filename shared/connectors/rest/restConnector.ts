@@ -1,7 +1,7 @@
 /**
  * The built-in `rest` connector: one action, `request`, that calls any HTTP(S) API through the SSRF guard
  * (`guardedFetch`: scheme/port/address checks on every hop, DNS pinning, capped bodies). The egress policy is the
- * operator's (`AIQ_REST_ALLOW_HOSTS`, `AIQ_REST_ALLOW_PORTS`); empty means public internet only.
+ * operator's (`AIQ_EGRESS_ALLOW_HOSTS`, `AIQ_EGRESS_ALLOW_PORTS`); empty means public internet only.
  *
  * Errors: 5xx, 408, 429, timeouts and network failures are retryable ConnectorErrors; other unaccepted statuses
  * are a permanent REST.HTTP_STATUS; SSRF refusals are permanent with their SSRF.* code. Messages name the host and
