@@ -1,5 +1,6 @@
 import { coreConnector } from './core/coreConnector.js';
 import { createDatabaseConnector } from './database/databaseConnector.js';
+import { createEmailConnector } from './email/emailConnector.js';
 import { createRestConnector, type RestConnectorOptions } from './rest/restConnector.js';
 import { ConnectorRegistry } from './sdk.js';
 
@@ -14,5 +15,6 @@ export function createConnectorRegistry(options: ConnectorRegistryOptions = {}):
     coreConnector,
     createRestConnector({ egress: options.egress }),
     createDatabaseConnector({ egress: options.egress }),
+    createEmailConnector({ egress: options.egress }),
   ]);
 }
