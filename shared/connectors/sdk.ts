@@ -20,7 +20,7 @@ export type JsonSchema = Record<string, unknown>;
 export interface ActionDefinition<TInput = JsonValue, TOutput extends JsonValue = JsonValue> {
   name: string;
   description: string;
-  /** Validates the rendered inputs at run time, and the literal inputs at publish time. */
+  /** Validates the rendered inputs before every call (publishing checks connector and action names only). */
   input: JsonSchema;
   output?: JsonSchema;
   run(input: TInput, context: ActionContext): Promise<TOutput>;
