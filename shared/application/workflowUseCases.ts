@@ -14,6 +14,8 @@ export interface WorkflowDependencies {
   secretNames: () => Promise<ReadonlySet<string>>;
   /** The connectors (and their actions) steps may name; `core` is always known. */
   connectors: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Checks literal action inputs against the action's input schema (see ValidationContext.actionInputProblems). */
+  actionInputProblems?: ValidationContext['actionInputProblems'];
 }
 
 /** Builds what static checks need: known connectors, the tenant's secret names and workflow ids. */
@@ -33,6 +35,7 @@ async function validationContext(deps: WorkflowDependencies, definition: JsonObj
   return {
     connectors,
     secretNames: await deps.secretNames(),
+    ...(deps.actionInputProblems ? { actionInputProblems: deps.actionInputProblems } : {}),
     ...(workflowIds ? { workflowExists: (id: string) => workflowIds!.has(id) } : {}),
   };
 }

@@ -20,7 +20,7 @@ export type JsonSchema = Record<string, unknown>;
 export interface ActionDefinition<TInput = JsonValue, TOutput extends JsonValue = JsonValue> {
   name: string;
   description: string;
-  /** Validates the rendered inputs before every call (publishing checks connector and action names only). */
+  /** Validates the literal inputs at publish time (when they hold no expression or secret) and the rendered inputs before every call. */
   input: JsonSchema;
   output?: JsonSchema;
   run(input: TInput, context: ActionContext): Promise<TOutput>;
@@ -91,12 +91,17 @@ export class ConnectorRegistry {
     return found;
   }
 
-  /** Checks rendered inputs against the action's schema; every problem is reported. */
-  validateInput(connector: string, action: string, input: unknown): void {
+  /** Every problem of inputs against the action's schema (pointers start with `/inputs`); empty when valid. */
+  inputProblems(connector: string, action: string, input: unknown): ValidationProblem[] {
     const validate = this.#validators.get(`${connector}/${action}`);
     if (!validate) throw new AppError(ErrorCodes.workflowInvalid, `The connector action '${connector}.${action}' does not exist.`);
-    if (validate(input)) return;
-    const problems: ValidationProblem[] = (validate.errors ?? []).map((error) => ({ pointer: `/inputs${error.instancePath}`, message: error.message ?? 'is invalid', kind: error.keyword }));
-    throw new ValidationError('STEP.INPUT_INVALID', `The inputs of '${connector}.${action}' are invalid.`, problems);
+    if (validate(input)) return [];
+    return (validate.errors ?? []).map((error) => ({ pointer: `/inputs${error.instancePath}`, message: error.message ?? 'is invalid', kind: error.keyword }));
+  }
+
+  /** Checks rendered inputs against the action's schema; every problem is reported (STEP.INPUT_INVALID). */
+  validateInput(connector: string, action: string, input: unknown): void {
+    const problems = this.inputProblems(connector, action, input);
+    if (problems.length > 0) throw new ValidationError('STEP.INPUT_INVALID', `The inputs of '${connector}.${action}' are invalid.`, problems);
   }
 }

@@ -67,6 +67,18 @@ describe('a run that uses a secret', () => {
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
+  it("checks literal inputs against the action's schema at publish time; inputs with expressions or secrets wait for the run", async () => {
+    const step = (inputs: Record<string, unknown>): Record<string, unknown> => ({ schemaVersion: 1, name: 'Literal', steps: [{ id: 'call', type: 'action', connector: 'rest', action: 'request', inputs }] });
+    const typo = await call('POST', '/api/tenants/vault/workflows', { id: 'typo', name: 'Typo', definition: step({ url: 'https://api.example.com', methd: 'GET', timeoutSeconds: 0 }) });
+    expect(typo.status, typo.text).toBe(400);
+    expect(typo.json.code).toBe('WORKFLOW.INVALID');
+    expect(typo.json.errors).toEqual(
+      expect.arrayContaining([expect.objectContaining({ pointer: '/steps/0/inputs', kind: 'additionalProperties' }), expect.objectContaining({ pointer: '/steps/0/inputs/timeoutSeconds' })]),
+    );
+    const dynamic = await call('POST', '/api/tenants/vault/workflows', { id: 'dynamic', name: 'Dynamic', definition: step({ url: { $expr: '"https://api.example.com/" + "x"' } }) });
+    expect(dynamic.status, dynamic.text).toBe(201);
+  });
+
   it('sends the value to the target and keeps it out of the API, the logs and every stored file', async () => {
     expect((await call('PUT', '/api/tenants/vault/secrets/api-token', { value: SECRET_VALUE })).status).toBe(201);
     const definition = {

@@ -33,6 +33,12 @@ export interface ValidationContext {
   secretNames: ReadonlySet<string>;
   /** Whether the tenant has a workflow with this id; when absent, sub-workflow ids are not checked. */
   workflowExists?: (workflowId: string) => boolean;
+  /**
+   * The problems of a platform connector action's literal inputs against its input schema (pointers start with
+   * `/inputs`). Only inputs without `$expr`/`$secret`/`$literal` are checked here; the rest are checked when the
+   * step runs. When absent, inputs of platform connectors are not checked at publish time.
+   */
+  actionInputProblems?: (connector: string, action: string, inputs: unknown) => ReadonlyArray<{ pointer: string; message: string; kind?: string }>;
 }
 
 /** Validates a definition; returns it typed, or throws a ValidationError (WORKFLOW.INVALID) listing every problem. */
@@ -111,6 +117,13 @@ function asArray(value: unknown): readonly unknown[] {
   return Array.isArray(value) ? value : [];
 }
 const MARKERS = ['$expr', '$secret', '$literal'] as const;
+/** Whether a value holds an expression, secret or literal marker anywhere (its final shape is known only at run time). */
+function holdsMarker(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(holdsMarker);
+  if (!isObject(value)) return false;
+  return markerOf(value) !== undefined || Object.values(value).some(holdsMarker);
+}
+
 function markerOf(value: Obj): (typeof MARKERS)[number] | undefined {
   return MARKERS.find((m) => Object.prototype.hasOwnProperty.call(value, m));
 }
@@ -528,6 +541,11 @@ class StaticChecker {
         this.checkCoreInputs(action as CoreAction, raw['inputs'], at);
       }
       if (operation) this.checkRestInputs(action!, operation, raw['inputs'], at);
+      const platformAction = connectorId !== CORE_CONNECTOR_ID && !connector?.operations && action !== undefined && connector?.actions.has(action);
+      const inputs = raw['inputs'] ?? {};
+      if (platformAction && this.context.actionInputProblems && !holdsMarker(inputs)) {
+        for (const problem of this.context.actionInputProblems(connectorId!, action!, inputs)) this.report(`${at}${problem.pointer}`, problem.kind ?? 'inputInvalid', problem.message);
+      }
     }
     asArray(raw['fallbacks']).forEach((fallback, k) => {
       if (isObject(fallback)) this.checkCall(fallback, pointer(at, 'fallbacks', k), ev, { connector: connectorId, action });
