@@ -94,6 +94,7 @@ export async function executeStep(step: StepCall, invocation: InvocationContext)
           runId: step.runId,
           stepId: step.stepId,
           signal,
+          redact: (value) => void secretValues.push(value),
           log: (message, level = 'information') => invocation[level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'info'](`[${step.runId}/${step.stepId}] ${redact(message)}`),
         }),
         new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),

@@ -12,6 +12,11 @@ export interface ActionContext {
   signal: AbortSignal;
   /** A line in the step log (never pass secret values). */
   log(message: string, level?: 'information' | 'warning' | 'error'): void;
+  /**
+   * Marks a value derived from secrets (e.g. an encoded `user:password`) so it is redacted from the step's
+   * output, errors and logs like the resolved secrets themselves (which are redacted without this).
+   */
+  redact?(value: string): void;
 }
 
 /** A JSON Schema (2020-12) object. */

@@ -97,9 +97,17 @@ describe('a run that uses a secret', () => {
             headers: { 'X-Api-Key': { $secret: 'api-token' } },
           },
         },
-        { id: 'logIt', type: 'action', dependsOn: ['callApi'], connector: 'core', action: 'log', inputs: { message: { $expr: 'steps.callApi.output.body.authorization' } } },
+        {
+          id: 'basicCall',
+          type: 'action',
+          dependsOn: ['callApi'],
+          connector: 'rest',
+          action: 'request',
+          inputs: { url: `http://127.0.0.1:${port}/basic`, auth: { type: 'basic', username: 'robot', password: { $secret: 'api-token' } } },
+        },
+        { id: 'logIt', type: 'action', dependsOn: ['basicCall'], connector: 'core', action: 'log', inputs: { message: { $expr: 'steps.callApi.output.body.authorization' } } },
       ],
-      outputs: { echoed: { $expr: 'steps.callApi.output.body' } },
+      outputs: { echoed: { $expr: 'steps.callApi.output.body' }, basic: { $expr: 'steps.basicCall.output.body.authorization' } },
     };
     const created = await call('POST', '/api/tenants/vault/workflows', { id: 'with-secret', name: 'With a secret', definition });
     expect(created.status, created.text).toBe(201);
@@ -117,15 +125,18 @@ describe('a run that uses a secret', () => {
     }
     expect(run.status, JSON.stringify(run)).toBe('succeeded');
     // The target got the real value ...
-    expect(received).toEqual([`Bearer ${SECRET_VALUE}`, SECRET_VALUE]);
+    const basicCredential = Buffer.from(`robot:${SECRET_VALUE}`).toString('base64');
+    expect(received).toEqual([`Bearer ${SECRET_VALUE}`, SECRET_VALUE, `Basic ${basicCredential}`, 'undefined']);
     // ... and what it echoed is redacted in the run's output and step history.
     expect(run.output.echoed).toEqual({ authorization: 'Bearer [secret]', apiKey: '[secret]', path: '/echo' });
+    // A credential derived from the secret (basic auth's base64 user:password) is redacted too.
+    expect(run.output.basic).toBe('Basic [secret]');
     await call('GET', '/api/tenants/vault/runs');
     await call('GET', '/api/tenants/vault/workflows/with-secret');
     await call('GET', '/api/tenants/vault/audit');
     await call('GET', '/api/tenants/vault/secrets');
 
-    const encodings = [SECRET_VALUE, Buffer.from(SECRET_VALUE).toString('base64'), Buffer.from(`Bearer ${SECRET_VALUE}`).toString('base64')];
+    const encodings = [SECRET_VALUE, Buffer.from(SECRET_VALUE).toString('base64'), Buffer.from(`Bearer ${SECRET_VALUE}`).toString('base64'), basicCredential];
     const text = [...answers, platform.host.output()].join('\n');
     for (const form of encodings) expect(text).not.toContain(form);
     await platform.stop(); // flush every WAL before reading the files

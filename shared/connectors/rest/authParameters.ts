@@ -1,14 +1,19 @@
 import type { RestAuth } from './restRequestInput.js';
 
-/** The headers and query parameters `auth` adds. The values are credentials: never log or echo them. */
-export function authParameters(auth: RestAuth | undefined): { headers: Record<string, string>; query: Array<[string, string]> } {
-  if (!auth) return { headers: {}, query: [] };
+/**
+ * The headers and query parameters `auth` adds, and the credentials derived from secrets that must be redacted
+ * besides the secrets themselves (the base64 `user:password` of basic auth). Never log or echo any of them.
+ */
+export function authParameters(auth: RestAuth | undefined): { headers: Record<string, string>; query: Array<[string, string]>; derived: string[] } {
+  if (!auth) return { headers: {}, query: [], derived: [] };
   switch (auth.type) {
     case 'bearer':
-      return { headers: { authorization: `Bearer ${auth.token}` }, query: [] };
-    case 'basic':
-      return { headers: { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64')}` }, query: [] };
+      return { headers: { authorization: `Bearer ${auth.token}` }, query: [], derived: [] };
+    case 'basic': {
+      const encoded = Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64');
+      return { headers: { authorization: `Basic ${encoded}` }, query: [], derived: [encoded] };
+    }
     case 'apiKey':
-      return auth.in === 'query' ? { headers: {}, query: [[auth.name, auth.value]] } : { headers: { [auth.name.toLowerCase()]: auth.value }, query: [] };
+      return auth.in === 'query' ? { headers: {}, query: [[auth.name, auth.value]], derived: [] } : { headers: { [auth.name.toLowerCase()]: auth.value }, query: [], derived: [] };
   }
 }

@@ -61,6 +61,7 @@ export function createRestConnector(options: RestConnectorOptions = {}): Connect
         run: async (input, context) => {
           const method = input.method ?? 'GET';
           const auth = authParameters(input.auth);
+          for (const credential of auth.derived) context.redact?.(credential);
           const url = buildRequestUrl(input.url, input.query, auth.query);
           const host = hostOf(url);
           const encoded = encodeRequestBody(input.body, input.bodyType);
