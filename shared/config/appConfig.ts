@@ -99,7 +99,13 @@ function parseKeyVaultUrl(value: string | undefined): string | undefined {
  * when a value is stored or read (names can still be listed), so hosts set up before secrets existed keep running.
  * Messages never include the value.
  */
-function parseSecretsKey(value: string | undefined): () => Buffer {
+/**
+ * The development-only key published in local.settings.sample.json. Anyone can read it, so outside Development
+ * the local secret store refuses it (the check runs when the store is first used).
+ */
+export const PUBLISHED_DEVELOPMENT_SECRETS_KEY = '3uDpXEnhqvJ5B0rb5HzfldSzAGhbe5mtFtYIHqs6R6M=';
+
+function parseSecretsKey(value: string | undefined, environment: AppConfig['environment']): () => Buffer {
   if (!value) {
     return () => {
       throw new ConfigError(SettingNames.secretsKey, 'is not set: the local secret store needs a 32-byte key, base64-encoded (e.g. `node -e "console.log(crypto.randomBytes(32).toString(\'base64\'))"`), or set AZURE_KEYVAULT_URL.');
@@ -109,6 +115,11 @@ function parseSecretsKey(value: string | undefined): () => Buffer {
   const key = Buffer.from(trimmed, 'base64');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed) || key.length !== 32) {
     throw new ConfigError(SettingNames.secretsKey, `must be exactly 32 bytes, base64-encoded (the value given decodes to ${/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed) ? key.length : 'no valid base64'} bytes).`);
+  }
+  if (environment !== 'Development' && trimmed === PUBLISHED_DEVELOPMENT_SECRETS_KEY) {
+    return () => {
+      throw new ConfigError(SettingNames.secretsKey, 'is the development key published in local.settings.sample.json: outside Development set a key of your own (32 random bytes, base64) or AZURE_KEYVAULT_URL.');
+    };
   }
   return () => Buffer.from(key);
 }
@@ -151,10 +162,10 @@ function parseEgress(env: NodeJS.ProcessEnv): AppConfig['egress'] {
   return Object.freeze({ allowHosts: Object.freeze(allowHosts), allowPorts: Object.freeze(allowPorts) });
 }
 
-function secretsConfig(env: NodeJS.ProcessEnv, sqlitePath: string): AppConfig['secrets'] {
+function secretsConfig(env: NodeJS.ProcessEnv, sqlitePath: string, environment: AppConfig['environment']): AppConfig['secrets'] {
   const keyVaultUrl = parseKeyVaultUrl(env[SettingNames.keyVaultUrl]);
   if (keyVaultUrl) return { kind: 'keyvault', url: keyVaultUrl };
-  return { kind: 'sqlite', path: path.join(path.dirname(sqlitePath), 'secrets.db'), key: parseSecretsKey(env[SettingNames.secretsKey]) };
+  return { kind: 'sqlite', path: path.join(path.dirname(sqlitePath), 'secrets.db'), key: parseSecretsKey(env[SettingNames.secretsKey], environment) };
 }
 
 /** Parses the environment into the app's configuration. Throws {@link ConfigError} naming a bad setting. */
@@ -180,7 +191,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     artifactStorage: env[SettingNames.artifactStorage] || undefined,
     redis: parseRedis(env[SettingNames.redisUrl]),
     serviceBus: parseServiceBus(env[SettingNames.serviceBusConnection]),
-    secrets: Object.freeze(secretsConfig(env, sqlitePath)),
+    secrets: Object.freeze(secretsConfig(env, sqlitePath, environment)),
     egress: parseEgress(env),
   });
 }
