@@ -1,6 +1,7 @@
 import { coreConnector } from './core/coreConnector.js';
 import { createDatabaseConnector } from './database/databaseConnector.js';
 import { createEmailConnector } from './email/emailConnector.js';
+import { createFileConnector } from './file/fileConnector.js';
 import { createRestConnector, type RestConnectorOptions } from './rest/restConnector.js';
 import { ConnectorRegistry } from './sdk.js';
 
@@ -16,5 +17,6 @@ export function createConnectorRegistry(options: ConnectorRegistryOptions = {}):
     createRestConnector({ egress: options.egress }),
     createDatabaseConnector({ egress: options.egress }),
     createEmailConnector({ egress: options.egress }),
+    createFileConnector({ egress: options.egress }),
   ]);
 }

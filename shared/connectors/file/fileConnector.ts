@@ -1,0 +1,282 @@
+/**
+ * The built-in `file` connector: Azure Blob Storage (blobRead/Write/List/Delete/Copy/SetTier) and SFTP
+ * (sftpRead/Write/List/Delete/Move). At most 10 MB per read/write (FILE.TOO_LARGE beyond; streaming through
+ * artifacts is not done).
+ *
+ * Every connection goes through the SSRF guard (addressPolicy): the blob account endpoint must pass checkUrl
+ * (http/https, 80/443 or an allowed port) and resolveAndCheck, and the SDK's sockets connect only to the checked
+ * addresses; SFTP uses port 22 (others only when allowed), resolves and checks the host once and connects to the
+ * checked IP, verifying the host key fingerprint when one is given. Errors: network, timeouts, 408/429/5xx are
+ * retryable; not found is FILE.NOT_FOUND, auth failures FILE.AUTH_FAILED (permanent). Messages never carry the
+ * connection string, account key, SAS, password or private key.
+ */
+import type { BlobServiceClient } from '@azure/storage-blob';
+import type { ActionContext, ConnectorDefinition } from '../sdk.js';
+import { defineAction, defineConnector } from '../sdk.js';
+import type { EgressPolicy, Resolver } from '../rest/addressPolicy.js';
+import { connectionSecrets, openBlobService, parseBlobConnection } from './blobClient.js';
+import { fileError, FileErrorCodes, toBlobError } from './fileErrors.js';
+import type {
+  BlobCopyInput, BlobDeleteInput, BlobListInput, BlobReadInput, BlobSetTierInput, BlobTarget, BlobWriteInput,
+  SftpDeleteInput, SftpListInput, SftpMoveInput, SftpReadInput, SftpWriteInput,
+} from './fileInput.js';
+import {
+  assertSize, blobCopyInputSchema, blobDeleteInputSchema, blobListInputSchema, blobReadInputSchema, blobSetTierInputSchema, blobWriteInputSchema,
+  checkPath, decodeContent, DEFAULT_LIST_RESULTS, encodeContent, MAX_CONTENT_BYTES, MAX_LIST_RESULTS,
+  sftpDeleteInputSchema, sftpListInputSchema, sftpMoveInputSchema, sftpReadInputSchema, sftpWriteInputSchema,
+} from './fileInput.js';
+import { withSftp } from './sftpSession.js';
+
+export { FileErrorCodes } from './fileErrors.js';
+export { MAX_CONTENT_BYTES } from './fileInput.js';
+export { hostKeyFingerprint } from './sftpSession.js';
+export type * from './fileInput.js';
+
+export interface FileConnectorOptions {
+  /** The operator egress policy: private hosts and ports other than 80/443 (blob) or 22 (SFTP) need allowing. */
+  egress?: { readonly allowHosts?: readonly string[]; readonly allowPorts?: readonly number[] } | undefined;
+  /** Injectable resolver (tests); defaults to `dns.lookup`. */
+  resolver?: Resolver;
+}
+
+export type FileConnector = ConnectorDefinition & { close(): Promise<void> };
+
+async function readStream(stream: NodeJS.ReadableStream, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    size += buffer.length;
+    assertSize(size > limit ? size : 0);
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+const outputObject = (required: string[]) => ({ type: 'object', required });
+
+/** Builds the `file` connector for an egress policy. */
+export function createFileConnector(options: FileConnectorOptions = {}): FileConnector {
+  const policy: EgressPolicy = { allowHosts: [...(options.egress?.allowHosts ?? [])], allowPorts: [...(options.egress?.allowPorts ?? [])] };
+  const resolver = options.resolver;
+  const agents = new Set<{ destroy(): void }>();
+
+  async function withBlob<T>(input: BlobTarget, what: string, context: ActionContext, work: (service: BlobServiceClient, signal: AbortSignal) => Promise<T>): Promise<T> {
+    let secrets = connectionSecrets(input.connection);
+    let agent: { destroy(): void } | undefined;
+    try {
+      const parsed = parseBlobConnection(input.connection);
+      secrets = connectionSecrets(input.connection, parsed);
+      const opened = await openBlobService(parsed, policy, resolver, secrets);
+      agent = opened.agent;
+      agents.add(agent);
+      return await work(opened.service, context.signal);
+    } catch (error) {
+      if (context.signal.aborted) throw context.signal.reason ?? error;
+      throw toBlobError(error, what, secrets);
+    } finally {
+      if (agent) {
+        agents.delete(agent);
+        agent.destroy();
+      }
+    }
+  }
+
+  const sftp = <T>(input: { sftp: SftpReadInput['sftp'] }, what: string, work: Parameters<typeof withSftp<T>>[4]) => withSftp<T>(input.sftp, policy, resolver, what, work);
+
+  const definition = defineConnector({
+    name: 'file',
+    description: 'Reads, writes, lists, copies and deletes files in Azure Blob Storage and on SFTP servers (SSRF-guarded, at most 10 MB per call).',
+    actions: [
+      defineAction<BlobReadInput, { content: string; contentType: string; size: number; etag: string }>({
+        name: 'blobRead',
+        description: 'Reads a blob (≤ 10 MB) as utf8 or base64: { content, contentType, size, etag }.',
+        input: blobReadInputSchema,
+        output: outputObject(['content', 'contentType', 'size', 'etag']),
+        run: (input, context) =>
+          withBlob(input, `blobRead ${input.container}/${input.path}`, context, async (service, abortSignal) => {
+            checkPath(input.path, true);
+            const blob = service.getContainerClient(input.container).getBlobClient(input.path);
+            const response = await blob.download(0, undefined, { abortSignal });
+            const size = response.contentLength ?? 0;
+            if (size > MAX_CONTENT_BYTES) {
+              (response.readableStreamBody as { destroy?: () => void } | undefined)?.destroy?.();
+              assertSize(size);
+            }
+            const bytes = response.readableStreamBody ? await readStream(response.readableStreamBody, MAX_CONTENT_BYTES) : Buffer.alloc(0);
+            context.log(`blob read ${input.container}/${input.path} (${bytes.length} bytes)`);
+            return { content: decodeContent(bytes, input.encoding), contentType: response.contentType ?? 'application/octet-stream', size: bytes.length, etag: response.etag ?? '' };
+          }),
+      }),
+      defineAction<BlobWriteInput, { etag: string; size: number }>({
+        name: 'blobWrite',
+        description: 'Writes a blob (≤ 10 MB) from utf8 or base64 content; overwrite defaults to true: { etag, size }.',
+        input: blobWriteInputSchema,
+        output: outputObject(['etag', 'size']),
+        run: (input, context) =>
+          withBlob(input, `blobWrite ${input.container}/${input.path}`, context, async (service, abortSignal) => {
+            checkPath(input.path, true);
+            const bytes = encodeContent(input.content, input.encoding);
+            const blob = service.getContainerClient(input.container).getBlockBlobClient(input.path);
+            const contentType = input.contentType ?? (input.encoding === 'base64' ? 'application/octet-stream' : 'text/plain; charset=utf-8');
+            const response = await blob.upload(bytes, bytes.length, {
+              abortSignal,
+              blobHTTPHeaders: { blobContentType: contentType },
+              ...(input.overwrite === false ? { conditions: { ifNoneMatch: '*' } } : {}),
+            });
+            context.log(`blob write ${input.container}/${input.path} (${bytes.length} bytes)`);
+            return { etag: response.etag ?? '', size: bytes.length };
+          }),
+      }),
+      defineAction<BlobListInput, { items: { path: string; size: number; lastModified: string; contentType: string }[]; truncated: boolean }>({
+        name: 'blobList',
+        description: 'Lists blobs (optionally under a prefix), at most maxResults (default 1000, ≤ 5000): { items, truncated }.',
+        input: blobListInputSchema,
+        output: outputObject(['items', 'truncated']),
+        run: (input, context) =>
+          withBlob(input, `blobList ${input.container}`, context, async (service, abortSignal) => {
+            if (input.prefix) checkPath(input.prefix, true);
+            const maxPageSize = Math.min(Math.max(1, input.maxResults ?? DEFAULT_LIST_RESULTS), MAX_LIST_RESULTS);
+            const pages = service
+              .getContainerClient(input.container)
+              .listBlobsFlat({ abortSignal, ...(input.prefix ? { prefix: input.prefix } : {}) })
+              .byPage({ maxPageSize });
+            const first = await pages.next();
+            const page = first.done ? undefined : first.value;
+            const items = (page?.segment.blobItems ?? []).slice(0, maxPageSize).map((item) => ({
+              path: item.name,
+              size: item.properties.contentLength ?? 0,
+              lastModified: item.properties.lastModified.toISOString(),
+              contentType: item.properties.contentType ?? '',
+            }));
+            const truncated = Boolean(page?.continuationToken);
+            context.log(`blob list ${input.container} → ${items.length} item(s)${truncated ? ' (truncated)' : ''}`);
+            return { items, truncated };
+          }),
+      }),
+      defineAction<BlobDeleteInput, { deleted: boolean }>({
+        name: 'blobDelete',
+        description: 'Deletes a blob (and its snapshots): { deleted } (false when it did not exist).',
+        input: blobDeleteInputSchema,
+        output: outputObject(['deleted']),
+        run: (input, context) =>
+          withBlob(input, `blobDelete ${input.container}/${input.path}`, context, async (service, abortSignal) => {
+            checkPath(input.path, true);
+            const result = await service.getContainerClient(input.container).getBlobClient(input.path).deleteIfExists({ abortSignal, deleteSnapshots: 'include' });
+            return { deleted: result.succeeded };
+          }),
+      }),
+      defineAction<BlobCopyInput, { etag: string }>({
+        name: 'blobCopy',
+        description: 'Copies a blob server-side within the same account (to toContainer, default the same container): { etag }.',
+        input: blobCopyInputSchema,
+        output: outputObject(['etag']),
+        run: (input, context) =>
+          withBlob(input, `blobCopy ${input.container}/${input.path}`, context, async (service, abortSignal) => {
+            checkPath(input.path, true);
+            checkPath(input.toPath, true);
+            const source = service.getContainerClient(input.container).getBlobClient(input.path);
+            const target = service.getContainerClient(input.toContainer ?? input.container).getBlobClient(input.toPath);
+            const poller = await target.beginCopyFromURL(source.url, { abortSignal, intervalInMs: 500 });
+            const result = await poller.pollUntilDone();
+            if (result.copyStatus && result.copyStatus !== 'success') throw fileError(FileErrorCodes.requestFailed, `blobCopy ${input.container}/${input.path}: the copy ended ${result.copyStatus}`, []);
+            const etag = result.etag ?? '';
+            return { etag };
+          }),
+      }),
+      defineAction<BlobSetTierInput, { tier: string }>({
+        name: 'blobSetTier',
+        description: "Sets a block blob's access tier (Hot, Cool, Cold, Archive): { tier }.",
+        input: blobSetTierInputSchema,
+        output: outputObject(['tier']),
+        run: (input, context) =>
+          withBlob(input, `blobSetTier ${input.container}/${input.path}`, context, async (service, abortSignal) => {
+            checkPath(input.path, true);
+            await service.getContainerClient(input.container).getBlobClient(input.path).setAccessTier(input.tier, { abortSignal });
+            return { tier: input.tier };
+          }),
+      }),
+      defineAction<SftpReadInput, { content: string; size: number }>({
+        name: 'sftpRead',
+        description: 'Reads a file (≤ 10 MB) over SFTP as utf8 or base64: { content, size }.',
+        input: sftpReadInputSchema,
+        output: outputObject(['content', 'size']),
+        run: (input) =>
+          sftp(input, `sftpRead ${input.path}`, async (client) => {
+            checkPath(input.path, false);
+            const stat = await client.stat(input.path);
+            if (stat.isDirectory) throw fileError(FileErrorCodes.invalidInput, `sftpRead ${input.path}: is a directory`, []);
+            assertSize(stat.size);
+            const data = await client.get(input.path);
+            const bytes = Buffer.isBuffer(data) ? data : Buffer.from(String(data));
+            assertSize(bytes.length);
+            return { content: decodeContent(bytes, input.encoding), size: bytes.length };
+          }),
+      }),
+      defineAction<SftpWriteInput, { size: number }>({
+        name: 'sftpWrite',
+        description: 'Writes (replaces) a file over SFTP from utf8 or base64 content (≤ 10 MB): { size }.',
+        input: sftpWriteInputSchema,
+        output: outputObject(['size']),
+        run: (input) =>
+          sftp(input, `sftpWrite ${input.path}`, async (client) => {
+            checkPath(input.path, false);
+            const bytes = encodeContent(input.content, input.encoding);
+            await client.put(bytes, input.path);
+            return { size: bytes.length };
+          }),
+      }),
+      defineAction<SftpListInput, { items: { name: string; type: 'file' | 'directory'; size: number; modifiedAt: string }[] }>({
+        name: 'sftpList',
+        description: 'Lists a directory over SFTP (default the login directory): { items: [{ name, type, size, modifiedAt }] }.',
+        input: sftpListInputSchema,
+        output: outputObject(['items']),
+        run: (input) =>
+          sftp(input, `sftpList ${input.path ?? '.'}`, async (client) => {
+            const path = input.path === undefined ? '.' : checkPath(input.path, false);
+            const entries = await client.list(path);
+            const items = entries.map((entry) => ({
+              name: entry.name,
+              type: entry.type === 'd' ? ('directory' as const) : ('file' as const),
+              size: entry.size,
+              modifiedAt: new Date(entry.modifyTime).toISOString(),
+            }));
+            items.sort((a, b) => a.name.localeCompare(b.name));
+            return { items };
+          }),
+      }),
+      defineAction<SftpDeleteInput, { deleted: boolean }>({
+        name: 'sftpDelete',
+        description: 'Deletes a file over SFTP: { deleted } (false when it did not exist).',
+        input: sftpDeleteInputSchema,
+        output: outputObject(['deleted']),
+        run: (input) =>
+          sftp(input, `sftpDelete ${input.path}`, async (client) => {
+            checkPath(input.path, false);
+            if (!(await client.exists(input.path))) return { deleted: false };
+            await client.delete(input.path);
+            return { deleted: true };
+          }),
+      }),
+      defineAction<SftpMoveInput, { path: string }>({
+        name: 'sftpMove',
+        description: 'Renames/moves a file over SFTP: { path } (the new path).',
+        input: sftpMoveInputSchema,
+        output: outputObject(['path']),
+        run: (input) =>
+          sftp(input, `sftpMove ${input.path}`, async (client) => {
+            checkPath(input.path, false);
+            checkPath(input.toPath, false);
+            await client.rename(input.path, input.toPath);
+            return { path: input.toPath };
+          }),
+      }),
+    ],
+  });
+  return Object.assign(definition, {
+    close: async () => {
+      for (const agent of agents) agent.destroy();
+      agents.clear();
+    },
+  });
+}
