@@ -17,7 +17,8 @@ export interface BlobConnection {
 }
 
 /** Parses a storage connection string or an account URL with a SAS; errors never echo the value. */
-export function parseBlobConnection(connection: string): BlobConnection {
+export function parseBlobConnection(connection: string, service: 'blob' | 'file' = 'blob'): BlobConnection {
+  const endpointName = service === 'blob' ? 'BlobEndpoint' : 'FileEndpoint';
   const invalid = (why: string) => fileError(FileErrorCodes.invalidConnection, `The storage connection is invalid: ${why}.`, [connection]);
   const text = connection.trim();
   if (/^https?:\/\//i.test(text)) {
@@ -39,22 +40,22 @@ export function parseBlobConnection(connection: string): BlobConnection {
     if (at <= 0) throw invalid('expected Key=Value pairs separated by ";"');
     fields.set(part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim());
   }
-  if (fields.has('usedevelopmentstorage')) throw invalid('UseDevelopmentStorage is not supported; give the BlobEndpoint and account key');
+  if (fields.has('usedevelopmentstorage')) throw invalid(`UseDevelopmentStorage is not supported; give the ${endpointName} and account key`);
   const accountName = fields.get('accountname');
   const accountKey = fields.get('accountkey');
   const sasField = fields.get('sharedaccesssignature');
   const sas = sasField ? sasField.replace(/^\?/, '') : undefined;
-  let endpointText = fields.get('blobendpoint');
+  let endpointText = fields.get(endpointName.toLowerCase());
   if (!endpointText) {
-    if (!accountName) throw invalid('it names neither BlobEndpoint nor AccountName');
+    if (!accountName) throw invalid(`it names neither ${endpointName} nor AccountName`);
     const protocol = fields.get('defaultendpointsprotocol') ?? 'https';
-    endpointText = `${protocol}://${accountName}.blob.${fields.get('endpointsuffix') ?? 'core.windows.net'}`;
+    endpointText = `${protocol}://${accountName}.${service}.${fields.get('endpointsuffix') ?? 'core.windows.net'}`;
   }
   let endpoint: URL;
   try {
     endpoint = new URL(endpointText);
   } catch {
-    throw invalid('BlobEndpoint is not a valid URL');
+    throw invalid(`${endpointName} is not a valid URL`);
   }
   if (!accountKey && !sas) throw invalid('it has neither AccountKey nor SharedAccessSignature');
   if (accountKey && !accountName) throw invalid('AccountKey needs AccountName');
@@ -67,7 +68,7 @@ export function connectionSecrets(connection: string, parsed?: BlobConnection): 
 }
 
 /** A lookup that only ever answers the checked addresses (no second DNS resolution: no rebinding). */
-function pinnedLookup(addresses: readonly string[]): LookupFunction {
+export function pinnedLookup(addresses: readonly string[]): LookupFunction {
   const entries = addresses.map((address) => ({ address, family: isIP(address) }));
   return ((_hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
     if (options?.all) callback(null, entries);

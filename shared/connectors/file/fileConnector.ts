@@ -1,5 +1,6 @@
 /**
- * The built-in `file` connector: Azure Blob Storage (blobRead/Write/List/Delete/Copy/SetTier) and SFTP
+ * The built-in `file` connector: Azure Blob Storage (blobRead/Write/List/Delete/Copy/SetTier), Azure Files
+ * (shareRead/Write/List/Delete/Move; the file endpoint is checked and pinned like the blob endpoint) and SFTP
  * (sftpRead/Write/List/Delete/Move). At most 10 MB per read/write (FILE.TOO_LARGE beyond; streaming through
  * artifacts is not done).
  *
@@ -11,6 +12,7 @@
  * connection string, account key, SAS, password or private key.
  */
 import type { BlobServiceClient } from '@azure/storage-blob';
+import type { ShareClient } from '@azure/storage-file-share';
 import type { ActionContext, ConnectorDefinition } from '../sdk.js';
 import { defineAction, defineConnector } from '../sdk.js';
 import type { EgressPolicy, Resolver } from '../rest/addressPolicy.js';
@@ -26,6 +28,9 @@ import {
   sftpDeleteInputSchema, sftpListInputSchema, sftpMoveInputSchema, sftpReadInputSchema, sftpWriteInputSchema,
 } from './fileInput.js';
 import { withSftp } from './sftpSession.js';
+import { openShareService } from './shareClient.js';
+import type { ShareDeleteInput, ShareListInput, ShareMoveInput, ShareReadInput, ShareTarget, ShareWriteInput } from './fileInput.js';
+import { SHARE_RANGE_BYTES, shareDeleteInputSchema, shareListInputSchema, shareMoveInputSchema, shareReadInputSchema, shareWriteInputSchema } from './fileInput.js';
 
 export { FileErrorCodes } from './fileErrors.js';
 export { MAX_CONTENT_BYTES } from './fileInput.js';
@@ -82,11 +87,40 @@ export function createFileConnector(options: FileConnectorOptions = {}): FileCon
     }
   }
 
+  async function withShare<T>(input: ShareTarget, what: string, context: ActionContext, work: (share: ShareClient, signal: AbortSignal) => Promise<T>): Promise<T> {
+    let secrets = connectionSecrets(input.connection);
+    let agent: { destroy(): void } | undefined;
+    try {
+      const parsed = parseBlobConnection(input.connection, 'file');
+      secrets = connectionSecrets(input.connection, parsed);
+      const opened = await openShareService(parsed, policy, resolver, secrets);
+      agent = opened.agent;
+      agents.add(agent);
+      return await work(opened.service.getShareClient(input.share), context.signal);
+    } catch (error) {
+      if (context.signal.aborted) throw context.signal.reason ?? error;
+      throw toBlobError(error, what, secrets);
+    } finally {
+      if (agent) {
+        agents.delete(agent);
+        agent.destroy();
+      }
+    }
+  }
+
+  /** Creates every parent directory of a file path (Azure Files has real directories). */
+  async function ensureParents(share: ShareClient, path: string, abortSignal: AbortSignal): Promise<void> {
+    const segments = path.split('/').filter(Boolean).slice(0, -1);
+    for (let i = 1; i <= segments.length; i += 1) {
+      await share.getDirectoryClient(segments.slice(0, i).join('/')).createIfNotExists({ abortSignal });
+    }
+  }
+
   const sftp = <T>(input: { sftp: SftpReadInput['sftp'] }, what: string, work: Parameters<typeof withSftp<T>>[4]) => withSftp<T>(input.sftp, policy, resolver, what, work);
 
   const definition = defineConnector({
     name: 'file',
-    description: 'Reads, writes, lists, copies and deletes files in Azure Blob Storage and on SFTP servers (SSRF-guarded, at most 10 MB per call).',
+    description: 'Reads, writes, lists, copies, moves and deletes files in Azure Blob Storage, Azure Files shares and on SFTP servers (SSRF-guarded, at most 10 MB per call).',
     actions: [
       defineAction<BlobReadInput, { content: string; contentType: string; size: number; etag: string }>({
         name: 'blobRead',
@@ -194,6 +228,99 @@ export function createFileConnector(options: FileConnectorOptions = {}): FileCon
             checkPath(input.path, true);
             await service.getContainerClient(input.container).getBlobClient(input.path).setAccessTier(input.tier, { abortSignal });
             return { tier: input.tier };
+          }),
+      }),
+      defineAction<ShareReadInput, { content: string; size: number; contentType: string }>({
+        name: 'shareRead',
+        description: 'Reads a file (≤ 10 MB) from an Azure Files share as utf8 or base64: { content, size, contentType }.',
+        input: shareReadInputSchema,
+        output: outputObject(['content', 'size', 'contentType']),
+        run: (input, context) =>
+          withShare(input, `shareRead ${input.share}/${input.path}`, context, async (share, abortSignal) => {
+            checkPath(input.path, true);
+            const file = share.rootDirectoryClient.getFileClient(input.path);
+            const properties = await file.getProperties({ abortSignal });
+            assertSize(properties.contentLength ?? 0);
+            const response = await file.download(0, undefined, { abortSignal });
+            const bytes = response.readableStreamBody ? await readStream(response.readableStreamBody, MAX_CONTENT_BYTES) : Buffer.alloc(0);
+            context.log(`share read ${input.share}/${input.path} (${bytes.length} bytes)`);
+            return { content: decodeContent(bytes, input.encoding), size: bytes.length, contentType: response.contentType ?? properties.contentType ?? 'application/octet-stream' };
+          }),
+      }),
+      defineAction<ShareWriteInput, { size: number }>({
+        name: 'shareWrite',
+        description: 'Writes (replaces) a file (≤ 10 MB) in an Azure Files share, creating parent directories: { size }.',
+        input: shareWriteInputSchema,
+        output: outputObject(['size']),
+        run: (input, context) =>
+          withShare(input, `shareWrite ${input.share}/${input.path}`, context, async (share, abortSignal) => {
+            checkPath(input.path, true);
+            const bytes = encodeContent(input.content, input.encoding);
+            await ensureParents(share, input.path, abortSignal);
+            const file = share.rootDirectoryClient.getFileClient(input.path);
+            const contentType = input.contentType ?? (input.encoding === 'base64' ? 'application/octet-stream' : 'text/plain; charset=utf-8');
+            await file.create(bytes.length, { abortSignal, fileHttpHeaders: { fileContentType: contentType } });
+            for (let offset = 0; offset < bytes.length; offset += SHARE_RANGE_BYTES) {
+              const chunk = bytes.subarray(offset, Math.min(bytes.length, offset + SHARE_RANGE_BYTES));
+              await file.uploadRange(chunk, offset, chunk.length, { abortSignal });
+            }
+            context.log(`share write ${input.share}/${input.path} (${bytes.length} bytes)`);
+            return { size: bytes.length };
+          }),
+      }),
+      defineAction<ShareListInput, { items: { name: string; type: 'file' | 'directory'; size: number }[]; truncated: boolean }>({
+        name: 'shareList',
+        description: 'Lists one directory of an Azure Files share (default the root), at most maxResults (default 1000, ≤ 5000): { items, truncated }.',
+        input: shareListInputSchema,
+        output: outputObject(['items', 'truncated']),
+        run: (input, context) =>
+          withShare(input, `shareList ${input.share}/${input.directory ?? ''}`, context, async (share, abortSignal) => {
+            if (input.directory) checkPath(input.directory, true);
+            const maxPageSize = Math.min(Math.max(1, input.maxResults ?? DEFAULT_LIST_RESULTS), MAX_LIST_RESULTS);
+            const directory = input.directory ? share.getDirectoryClient(input.directory.replace(/\/+$/, '')) : share.rootDirectoryClient;
+            const pages = directory.listFilesAndDirectories({ abortSignal }).byPage({ maxPageSize });
+            const first = await pages.next();
+            const page = first.done ? undefined : first.value;
+            const items = [
+              ...(page?.segment.directoryItems ?? []).map((item) => ({ name: item.name, type: 'directory' as const, size: 0 })),
+              ...(page?.segment.fileItems ?? []).map((item) => ({ name: item.name, type: 'file' as const, size: item.properties.contentLength ?? 0 })),
+            ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).slice(0, maxPageSize);
+            const truncated = Boolean(page?.continuationToken);
+            context.log(`share list ${input.share}/${input.directory ?? ''} → ${items.length} item(s)${truncated ? ' (truncated)' : ''}`);
+            return { items, truncated };
+          }),
+      }),
+      defineAction<ShareDeleteInput, { deleted: boolean }>({
+        name: 'shareDelete',
+        description: 'Deletes a file from an Azure Files share: { deleted } (false when it did not exist).',
+        input: shareDeleteInputSchema,
+        output: outputObject(['deleted']),
+        run: (input, context) =>
+          withShare(input, `shareDelete ${input.share}/${input.path}`, context, async (share, abortSignal) => {
+            checkPath(input.path, true);
+            try {
+              await share.rootDirectoryClient.getFileClient(input.path).delete({ abortSignal });
+              return { deleted: true };
+            } catch (error) {
+              const e = error as { statusCode?: number; code?: string };
+              // A missing file (ResourceNotFound) or a missing parent directory (ParentNotFound); not a missing share.
+              if (e.statusCode === 404 && e.code !== 'ShareNotFound') return { deleted: false };
+              throw error;
+            }
+          }),
+      }),
+      defineAction<ShareMoveInput, { path: string }>({
+        name: 'shareMove',
+        description: 'Renames/moves a file within an Azure Files share with the Rename File API (replacing the target; parent directories are created): { path }.',
+        input: shareMoveInputSchema,
+        output: outputObject(['path']),
+        run: (input, context) =>
+          withShare(input, `shareMove ${input.share}/${input.path}`, context, async (share, abortSignal) => {
+            checkPath(input.path, true);
+            checkPath(input.toPath, true);
+            await ensureParents(share, input.toPath, abortSignal);
+            await share.rootDirectoryClient.getFileClient(input.path).rename(input.toPath, { abortSignal, replaceIfExists: true });
+            return { path: input.toPath };
           }),
       }),
       defineAction<SftpReadInput, { content: string; size: number }>({

@@ -109,3 +109,30 @@ export function assertSize(size: number): void {
     throw fileError(FileErrorCodes.tooLarge, `The file is ${size} bytes; at most ${MAX_CONTENT_BYTES} bytes are read or written per call (streaming through artifacts is not supported).`, []);
   }
 }
+
+export interface ShareTarget {
+  /** A storage connection string (with FileEndpoint or AccountName) or a file account URL with a SAS token. */
+  connection: string;
+  share: string;
+}
+export interface ShareReadInput extends ShareTarget { path: string; encoding?: FileEncoding }
+export interface ShareWriteInput extends ShareTarget { path: string; content: string; encoding?: FileEncoding; contentType?: string }
+export interface ShareListInput extends ShareTarget { directory?: string; maxResults?: number }
+export interface ShareDeleteInput extends ShareTarget { path: string }
+export interface ShareMoveInput extends ShareTarget { path: string; toPath: string }
+
+/** Azure Files uploads at most 4 MiB per Put Range. */
+export const SHARE_RANGE_BYTES = 4 * 1024 * 1024;
+
+export const shareReadInputSchema = object(['connection', 'share', 'path'], { connection, share: container, path: pathSchema(true), encoding });
+export const shareWriteInputSchema = object(['connection', 'share', 'path', 'content'], {
+  connection, share: container, path: pathSchema(true), content, encoding,
+  contentType: { type: 'string', minLength: 1, maxLength: 255 },
+});
+export const shareListInputSchema = object(['connection', 'share'], {
+  connection, share: container,
+  directory: { type: 'string', maxLength: MAX_PATH_LENGTH, pattern: '^[^/]', not: { pattern: DOT_DOT } },
+  maxResults: { type: 'integer', minimum: 1, maximum: MAX_LIST_RESULTS },
+});
+export const shareDeleteInputSchema = object(['connection', 'share', 'path'], { connection, share: container, path: pathSchema(true) });
+export const shareMoveInputSchema = object(['connection', 'share', 'path', 'toPath'], { connection, share: container, path: pathSchema(true), toPath: pathSchema(true) });
