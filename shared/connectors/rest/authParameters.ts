@@ -15,5 +15,8 @@ export function authParameters(auth: RestAuth | undefined): { headers: Record<st
     }
     case 'apiKey':
       return auth.in === 'query' ? { headers: {}, query: [[auth.name, auth.value]], derived: [] } : { headers: { [auth.name.toLowerCase()]: auth.value }, query: [], derived: [] };
+    case 'oauth2ClientCredentials':
+      // The bearer token is fetched (and cached) by the connector; see oauthClientCredentials.ts.
+      return { headers: {}, query: [], derived: [] };
   }
 }

@@ -16,6 +16,7 @@ import { decodeResponseBody } from './decodeResponseBody.js';
 import { encodeRequestBody, REST_INPUT_INVALID } from './encodeRequestBody.js';
 import { guardedFetch, type GuardedResponse } from './guardedFetch.js';
 import { idempotencyKey } from './idempotencyKey.js';
+import { basicClientCredentials, OAuthTokenSource, REST_OAUTH_TOKEN_FAILED } from './oauthClientCredentials.js';
 import { responseHeaders } from './responseHeaders.js';
 import { restRequestInputSchema, type RestRequestInput, type RestRequestOutput } from './restRequestInput.js';
 import { statusError } from './statusError.js';
@@ -30,9 +31,23 @@ export interface RestConnectorOptions {
   resolver?: Resolver;
   /** Response body cap in bytes (guardedFetch's default, 10 MB, when absent). */
   maxResponseBytes?: number;
+  /** Clock of the OAuth token cache (tests). */
+  now?: () => number;
+  /** Bound of the OAuth token cache (default 1,000 tokens; oldest evicted). */
+  maxCachedTokens?: number;
 }
 
 const DEFAULT_TIMEOUT_SECONDS = 30;
+
+/** `url` without its query and fragment (the query may hold an API key) nor userinfo. */
+function withoutQuery(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return '';
+  }
+}
 
 function hostOf(url: string): string {
   try {
@@ -45,9 +60,10 @@ function hostOf(url: string): string {
 /** Builds the `rest` connector for an egress policy. */
 export function createRestConnector(options: RestConnectorOptions = {}): ConnectorDefinition {
   const policy: EgressPolicy = { allowHosts: [...(options.egress?.allowHosts ?? [])], allowPorts: [...(options.egress?.allowPorts ?? [])] };
+  const tokens = new OAuthTokenSource({ policy, resolver: options.resolver, now: options.now, maxEntries: options.maxCachedTokens });
   return defineConnector({
     name: 'rest',
-    description: 'Calls an HTTP(S) API (SSRF-guarded): any method, query, headers, JSON/form/text body, bearer/basic/API key auth.',
+    description: 'Calls an HTTP(S) API (SSRF-guarded): any method, query, headers, JSON/form/text body, bearer/basic/API key/OAuth2 client credentials auth, fallback URLs.',
     actions: [
       defineAction<RestRequestInput, RestRequestOutput>({
         name: 'request',
@@ -55,15 +71,20 @@ export function createRestConnector(options: RestConnectorOptions = {}): Connect
         input: restRequestInputSchema,
         output: {
           type: 'object',
-          required: ['status', 'headers', 'body'],
-          properties: { status: { type: 'integer' }, headers: { type: 'object', additionalProperties: { type: 'string' } }, body: {} },
+          required: ['status', 'headers', 'body', 'url'],
+          properties: { status: { type: 'integer' }, headers: { type: 'object', additionalProperties: { type: 'string' } }, body: {}, url: { type: 'string' } },
         },
         run: async (input, context) => {
           const method = input.method ?? 'GET';
           const auth = authParameters(input.auth);
           for (const credential of auth.derived) context.redact?.(credential);
-          const url = buildRequestUrl(input.url, input.query, auth.query);
-          const host = hostOf(url);
+          const oauth = input.auth?.type === 'oauth2ClientCredentials' ? input.auth : undefined;
+          const oauthKey = oauth ? OAuthTokenSource.key(context.tenantId, oauth) : undefined;
+          if (oauth) {
+            context.redact?.(oauth.clientSecret);
+            if (oauth.clientAuth === 'basic') context.redact?.(basicClientCredentials(oauth));
+          }
+          const urls = [input.url, ...(input.fallbackUrls ?? [])].map((candidate) => buildRequestUrl(candidate, input.query, auth.query));
           const encoded = encodeRequestBody(input.body, input.bodyType);
           if (encoded && (method === 'GET' || method === 'HEAD')) throw new ConnectorError(REST_INPUT_INVALID, `A ${method} request cannot have a body.`);
 
@@ -73,33 +94,72 @@ export function createRestConnector(options: RestConnectorOptions = {}): Connect
           if (encoded && headers['content-type'] === undefined) headers['content-type'] = encoded.contentType;
           if (headers['idempotency-key'] === undefined) headers['idempotency-key'] = idempotencyKey(context.runId, context.stepId);
           headers['accept'] ??= input.responseType === 'text' ? 'text/plain, */*;q=0.8' : 'application/json, */*;q=0.8';
-
           const timeoutMs = Math.round((input.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000);
-          const timeoutSignal = AbortSignal.timeout(timeoutMs);
-          const signal = AbortSignal.any([context.signal, timeoutSignal]);
-          let response: GuardedResponse;
-          try {
-            response = await guardedFetch(url, {
-              method,
-              headers,
-              body: encoded?.data ?? null,
-              signal,
-              policy,
-              timeoutMs,
-              ...(options.resolver ? { resolver: options.resolver } : {}),
-              ...(options.maxResponseBytes === undefined ? {} : { maxResponseBytes: options.maxResponseBytes }),
-            });
-          } catch (error) {
-            throw toConnectorError(error, host, context.signal, timeoutSignal);
+
+          const bearer = async (): Promise<{ accessToken: string; cached: boolean } | undefined> => {
+            if (!oauth || oauthKey === undefined) return undefined;
+            const token = await tokens.token(oauthKey, oauth, context.signal);
+            context.redact?.(token.accessToken);
+            return token;
+          };
+
+          /** One request to `url`; throws the mapped ConnectorError on a fault or an unaccepted status. */
+          const attempt = async (url: string): Promise<GuardedResponse> => {
+            const host = hostOf(url);
+            const send = async (accessToken: string | undefined): Promise<GuardedResponse> => {
+              const timeoutSignal = AbortSignal.timeout(timeoutMs);
+              const signal = AbortSignal.any([context.signal, timeoutSignal]);
+              try {
+                return await guardedFetch(url, {
+                  method,
+                  headers: accessToken === undefined ? headers : { ...headers, authorization: `Bearer ${accessToken}` },
+                  body: encoded?.data ?? null,
+                  signal,
+                  policy,
+                  timeoutMs,
+                  ...(options.resolver ? { resolver: options.resolver } : {}),
+                  ...(options.maxResponseBytes === undefined ? {} : { maxResponseBytes: options.maxResponseBytes }),
+                });
+              } catch (error) {
+                throw toConnectorError(error, host, context.signal, timeoutSignal);
+              }
+            };
+            const token = await bearer();
+            let response = await send(token?.accessToken);
+            if (response.status === 401 && token?.cached && oauthKey !== undefined) {
+              // The cached token was revoked or expired early: drop it, fetch a new one once and retry once.
+              tokens.invalidate(oauthKey, token.accessToken);
+              const fresh = await bearer();
+              response = await send(fresh?.accessToken);
+            }
+            const accepted = input.expectStatus ? input.expectStatus.includes(response.status) : response.status >= 200 && response.status < 300;
+            if (!accepted) throw statusError(response.status, hostOf(response.url), response.headers);
+            return response;
+          };
+
+          let response: GuardedResponse | undefined;
+          let answeredBy = urls[0]!;
+          for (let index = 0; index < urls.length; index += 1) {
+            const url = urls[index]!;
+            try {
+              response = await attempt(url);
+              answeredBy = url;
+              break;
+            } catch (error) {
+              const isLast = index === urls.length - 1;
+              // Only a retryable fault of this URL moves on (not 4xx, SSRF refusals, token failures or cancellation).
+              const fallBack = !isLast && !context.signal.aborted && error instanceof ConnectorError && error.retryable && error.code !== REST_OAUTH_TOKEN_FAILED;
+              if (!fallBack) throw error;
+              context.log(`${method} ${hostOf(url)} failed (${error.code}); trying fallback ${index + 1}.`, 'warning');
+            }
           }
+          if (!response) throw new ConnectorError('REST.REQUEST_FAILED', 'No request was sent.');
 
           const finalHost = hostOf(response.url);
-          const accepted = input.expectStatus ? input.expectStatus.includes(response.status) : response.status >= 200 && response.status < 300;
-          if (!accepted) throw statusError(response.status, finalHost, response.headers);
           const contentType = response.headers['content-type'];
           const body = method === 'HEAD' ? null : decodeResponseBody(response.body, Array.isArray(contentType) ? contentType[0] : contentType, input.responseType, finalHost);
-          context.log(`${method} ${host} → HTTP ${response.status}`);
-          return { status: response.status, headers: responseHeaders(response.headers), body };
+          context.log(`${method} ${hostOf(answeredBy)} → HTTP ${response.status}`);
+          return { status: response.status, headers: responseHeaders(response.headers), body, url: withoutQuery(response.url) };
         },
       }),
     ],

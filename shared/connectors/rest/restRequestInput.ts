@@ -7,12 +7,27 @@ export type QueryScalar = string | number | boolean;
 export type RestAuth =
   | { type: 'bearer'; token: string }
   | { type: 'basic'; username: string; password: string }
-  | { type: 'apiKey'; name: string; value: string; in?: 'header' | 'query' };
+  | { type: 'apiKey'; name: string; value: string; in?: 'header' | 'query' }
+  | OAuth2ClientCredentialsAuth;
+
+/** OAuth 2.0 client credentials: the connector fetches (and caches) a bearer token from `tokenUrl`. */
+export interface OAuth2ClientCredentialsAuth {
+  type: 'oauth2ClientCredentials';
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  scope?: string;
+  audience?: string;
+  /** How the client authenticates to the token endpoint: form fields (default) or HTTP basic. */
+  clientAuth?: 'body' | 'basic';
+}
 
 /** The inputs of `rest.request` (secret references already resolved to plain strings by the engine). */
 export interface RestRequestInput {
   method?: RestMethod;
   url: string;
+  /** Tried in order when `url` fails with a retryable fault (network, timeout, 5xx, 408, 429). */
+  fallbackUrls?: string[];
   query?: Record<string, QueryScalar | QueryScalar[]>;
   headers?: Record<string, string>;
   body?: JsonValue;
@@ -28,6 +43,8 @@ export interface RestRequestOutput {
   status: number;
   headers: Record<string, string>;
   body: JsonValue;
+  /** The URL that answered, without its query or fragment. */
+  url: string;
 }
 
 /** RFC 9110 token (header field name). */
@@ -44,6 +61,12 @@ export const restRequestInputSchema: JsonSchema = {
   properties: {
     method: { enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'], default: 'GET' },
     url: { type: 'string', minLength: 1, maxLength: 8192, description: 'Absolute http(s) URL; checked by the SSRF guard on every hop.' },
+    fallbackUrls: {
+      type: 'array',
+      maxItems: 3,
+      items: { type: 'string', minLength: 1, maxLength: 8192 },
+      description: 'Tried in order, with the same request, when url fails with a retryable fault (network, timeout, 5xx, 408, 429).',
+    },
     query: {
       type: 'object',
       propertyNames: { minLength: 1 },
@@ -80,6 +103,20 @@ export const restRequestInputSchema: JsonSchema = {
             name: { type: 'string', minLength: 1, maxLength: 256, pattern: HEADER_NAME },
             value: secretText,
             in: { enum: ['header', 'query'], default: 'header' },
+          },
+        },
+        {
+          type: 'object',
+          required: ['type', 'tokenUrl', 'clientId', 'clientSecret'],
+          additionalProperties: false,
+          properties: {
+            type: { const: 'oauth2ClientCredentials' },
+            tokenUrl: { type: 'string', minLength: 1, maxLength: 8192 },
+            clientId: { type: 'string', minLength: 1, maxLength: 1024, pattern: HEADER_VALUE },
+            clientSecret: secretText,
+            scope: { type: 'string', maxLength: 4096, pattern: HEADER_VALUE },
+            audience: { type: 'string', maxLength: 4096, pattern: HEADER_VALUE },
+            clientAuth: { enum: ['body', 'basic'], default: 'body' },
           },
         },
       ],
