@@ -98,6 +98,19 @@ export interface CheckedBlobService {
  * client whose sockets connect only to the checked addresses. No SDK retries: the durable retry policy retries.
  */
 export async function openBlobService(parsed: BlobConnection, policy: EgressPolicy, resolver: Resolver | undefined, secrets: readonly string[]): Promise<CheckedBlobService> {
+  const { serviceUrl, agent } = await pinnedStorageEndpoint(parsed, policy, resolver, secrets);
+  const credential = parsed.accountKey && parsed.accountName ? new StorageSharedKeyCredential(parsed.accountName, parsed.accountKey) : new AnonymousCredential();
+  const pipeline = newPipeline(credential, { retryOptions: { maxTries: 1, tryTimeoutInMs: 60_000 }, keepAliveOptions: { enable: true } });
+  pipeline.factories.push(agentPolicy(agent));
+  return { service: new BlobServiceClient(serviceUrl, pipeline), agent };
+}
+
+/**
+ * A storage account endpoint checked against the egress policy (scheme, port, every resolved address): the
+ * service URL (with the SAS, if any) and an agent whose sockets connect only to the checked addresses. Blob and
+ * Azure Files clients are built on it.
+ */
+export async function pinnedStorageEndpoint(parsed: BlobConnection, policy: EgressPolicy, resolver: Resolver | undefined, secrets: readonly string[]): Promise<{ serviceUrl: string; agent: http.Agent }> {
   let url: URL;
   try {
     url = checkUrl(parsed.endpoint.toString(), policy);
@@ -108,10 +121,6 @@ export async function openBlobService(parsed: BlobConnection, policy: EgressPoli
   const addresses = await resolveAndCheck(url.hostname, policy, resolver);
   const options = { keepAlive: true, maxSockets: 16, lookup: pinnedLookup(addresses) };
   const agent = url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
-  const credential = parsed.accountKey && parsed.accountName ? new StorageSharedKeyCredential(parsed.accountName, parsed.accountKey) : new AnonymousCredential();
-  const pipeline = newPipeline(credential, { retryOptions: { maxTries: 1, tryTimeoutInMs: 60_000 }, keepAliveOptions: { enable: true } });
-  pipeline.factories.push(agentPolicy(agent));
   const base = url.toString().replace(/\/$/, '');
-  const service = new BlobServiceClient(parsed.sas ? `${base}?${parsed.sas}` : base, pipeline);
-  return { service, agent };
+  return { serviceUrl: parsed.sas ? `${base}?${parsed.sas}` : base, agent };
 }
