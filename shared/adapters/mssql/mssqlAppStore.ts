@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEntry } from '../../domain/audit.js';
 import { AppError, ErrorCodes } from '../../domain/errors.js';
-import type { JsonObject, JsonValue } from '../../domain/json.js';
-import type { Run, RunError, RunStatus, RunUsage, StepExecution, StepStatus, TriggerKind } from '../../domain/run.js';
+import type { JsonObject } from '../../domain/json.js';
+import type { Run, RunUsage, StepExecution } from '../../domain/run.js';
 import { TENANT_ID_PATTERN, type Tenant, type TenantPlacement, type TenantQuotas, type TenantStatus, type TenantTier } from '../../domain/tenant.js';
 import type { Workflow, WorkflowVersion } from '../../domain/workflow.js';
 import type {
@@ -43,7 +43,6 @@ import {
 import {
   decodePageToken,
   encodePageToken,
-  fromJsonText,
   invalidRequest,
   isoTimestamp,
   isoTimestampOrNull,
@@ -51,6 +50,21 @@ import {
   pageLimit,
   pageScope,
 } from '../storeSupport/storeSupport.js';
+import {
+  NO_ITERATION,
+  RUN_COLUMNS,
+  runFromRow,
+  STEP_COLUMNS,
+  stepFromRow,
+  VERSION_COLUMNS,
+  versionFromRow,
+  WORKFLOW_COLUMNS,
+  workflowFromRow,
+  type RunRow as SharedRunRow,
+  type StepRow as SharedStepRow,
+  type VersionRow as SharedVersionRow,
+  type WorkflowRow as SharedWorkflowRow,
+} from '../storeSupport/storeRows.js';
 import { connectTediousPool } from './tediousConnectionPool.js';
 
 /** Options of {@link createMssqlAppStore}. */
@@ -488,53 +502,17 @@ class MssqlTenantDataStore implements TenantDataStore {
   }
 }
 
-interface WorkflowRow extends SqlRow {
-  id: string;
-  name: string;
-  description: string;
-  draft: string;
-  latest_version: number | null;
-  created_at: string;
-  updated_at: string;
-  created_by: string;
-  revision: number;
-}
+interface WorkflowRow extends SharedWorkflowRow, SqlRow {}
 
-interface VersionRow extends SqlRow {
-  workflow_id: string;
-  version: number;
-  definition: string;
-  published_at: string;
-  published_by: string;
-}
+interface VersionRow extends SharedVersionRow, SqlRow {}
 
-const WORKFLOW_COLUMNS = 'id, name, description, draft, latest_version, created_at, updated_at, created_by, revision';
-const VERSION_COLUMNS = 'workflow_id, version, definition, published_at, published_by';
 
 class MssqlWorkflowRepository implements WorkflowRepository {
   constructor(private readonly scope: TenantSessions) {}
 
-  private toWorkflow = (row: WorkflowRow): Workflow => ({
-    tenantId: this.scope.tenantId,
-    id: row.id,
-    name: row.name,
-    description: row.description,
-    draft: JSON.parse(row.draft) as JsonObject,
-    latestVersion: row.latest_version,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    createdBy: row.created_by,
-    revision: row.revision,
-  });
+  private toWorkflow = (row: WorkflowRow): Workflow => workflowFromRow(this.scope.tenantId, row);
 
-  private toVersion = (row: VersionRow): WorkflowVersion => ({
-    tenantId: this.scope.tenantId,
-    workflowId: row.workflow_id,
-    version: row.version,
-    definition: JSON.parse(row.definition) as JsonObject,
-    publishedAt: row.published_at,
-    publishedBy: row.published_by,
-  });
+  private toVersion = (row: VersionRow): WorkflowVersion => versionFromRow(this.scope.tenantId, row);
 
   /** The row, locked for update until the transaction ends when `lock` is set. */
   private async row(s: TenantSqlSession, workflowId: string, lock = false): Promise<WorkflowRow | undefined> {
@@ -690,40 +668,10 @@ class MssqlWorkflowRepository implements WorkflowRepository {
   }
 }
 
-interface RunRow extends SqlRow {
-  id: string;
-  workflow_id: string;
-  workflow_version: number;
-  trigger_kind: string;
-  trigger_source: string;
-  input: string;
-  status: string;
-  output: string | null;
-  error: string | null;
-  idempotency_key: string | null;
-  correlation_id: string;
-  created_at: string;
-  started_at: string | null;
-  completed_at: string | null;
-}
+interface RunRow extends SharedRunRow, SqlRow {}
 
-interface StepRow extends SqlRow {
-  run_id: string;
-  step_id: string;
-  iteration: number;
-  status: string;
-  attempts: number;
-  started_at: string | null;
-  completed_at: string | null;
-  error: string | null;
-  output: string | null;
-  output_ref: string | null;
-}
+interface StepRow extends SharedStepRow, SqlRow {}
 
-const RUN_COLUMNS =
-  'id, workflow_id, workflow_version, trigger_kind, trigger_source, input, status, output, error, idempotency_key, correlation_id, created_at, started_at, completed_at';
-const STEP_COLUMNS = 'run_id, step_id, iteration, status, attempts, started_at, completed_at, error, output, output_ref';
-const NO_ITERATION = -1;
 
 interface UsageRow extends SqlRow {
   run_id: string;
@@ -746,36 +694,9 @@ function usageCount(value: number, field: string, max = Number.MAX_SAFE_INTEGER)
 class MssqlRunRepository implements RunRepository {
   constructor(private readonly scope: TenantSessions) {}
 
-  private toRun = (row: RunRow): Run => ({
-    tenantId: this.scope.tenantId,
-    id: row.id,
-    workflowId: row.workflow_id,
-    workflowVersion: row.workflow_version,
-    trigger: { kind: row.trigger_kind as TriggerKind, source: row.trigger_source },
-    input: JSON.parse(row.input) as JsonValue,
-    status: row.status as RunStatus,
-    output: fromJsonText(row.output),
-    error: fromJsonText<RunError>(row.error),
-    idempotencyKey: row.idempotency_key,
-    correlationId: row.correlation_id,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    completedAt: row.completed_at,
-  });
+  private toRun = (row: RunRow): Run => runFromRow(this.scope.tenantId, row);
 
-  private toStep = (row: StepRow): StepExecution => ({
-    tenantId: this.scope.tenantId,
-    runId: row.run_id,
-    stepId: row.step_id,
-    iteration: row.iteration === NO_ITERATION ? null : row.iteration,
-    status: row.status as StepStatus,
-    attempts: row.attempts,
-    startedAt: row.started_at,
-    completedAt: row.completed_at,
-    error: fromJsonText<RunError>(row.error),
-    output: fromJsonText(row.output),
-    outputRef: row.output_ref,
-  });
+  private toStep = (row: StepRow): StepExecution => stepFromRow(this.scope.tenantId, row);
 
   private async row(s: TenantSqlSession, runId: string): Promise<RunRow | undefined> {
     return (await s.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM dbo.runs WHERE tenant_id = @tenant_id AND id = @id`, { id: id(runId) }))[0];

@@ -3,8 +3,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { AuditEntry } from '../../domain/audit.js';
 import { AppError, ErrorCodes } from '../../domain/errors.js';
-import type { JsonObject, JsonValue } from '../../domain/json.js';
-import type { Run, RunError, RunStatus, RunUsage, StepExecution, StepStatus, TriggerKind } from '../../domain/run.js';
+import type { JsonObject } from '../../domain/json.js';
+import type { Run, RunUsage, StepExecution } from '../../domain/run.js';
 import { TENANT_ID_PATTERN, type Tenant, type TenantPlacement, type TenantQuotas, type TenantStatus, type TenantTier } from '../../domain/tenant.js';
 import type { Workflow, WorkflowVersion } from '../../domain/workflow.js';
 import type {
@@ -19,12 +19,26 @@ import type {
   TenantRepository,
   WorkflowRepository,
 } from '../../ports/appStore.js';
+import {
+  NO_ITERATION,
+  RUN_COLUMNS,
+  runFromRow,
+  STEP_COLUMNS,
+  stepFromRow,
+  VERSION_COLUMNS,
+  versionFromRow,
+  WORKFLOW_COLUMNS,
+  workflowFromRow,
+  type RunRow,
+  type StepRow,
+  type VersionRow,
+  type WorkflowRow,
+} from '../storeSupport/storeRows.js';
 import { openSqliteDatabase } from './openSqliteDatabase.js';
 import { migrateSqlite, TENANT_TABLES } from './sqliteAppStoreSchema.js';
 import {
   decodePageToken,
   encodePageToken,
-  fromJsonText,
   invalidRequest,
   isoTimestamp,
   isoTimestampOrNull,
@@ -424,53 +438,13 @@ class SqliteTenantDataStore implements TenantDataStore {
   }
 }
 
-interface WorkflowRow {
-  id: string;
-  name: string;
-  description: string;
-  draft: string;
-  latest_version: number | null;
-  created_at: string;
-  updated_at: string;
-  created_by: string;
-  revision: number;
-}
-
-interface VersionRow {
-  workflow_id: string;
-  version: number;
-  definition: string;
-  published_at: string;
-  published_by: string;
-}
-
-const WORKFLOW_COLUMNS = 'id, name, description, draft, latest_version, created_at, updated_at, created_by, revision';
-const VERSION_COLUMNS = 'workflow_id, version, definition, published_at, published_by';
 
 class SqliteWorkflowRepository implements WorkflowRepository {
   constructor(private readonly scope: TenantScope) {}
 
-  private toWorkflow = (row: WorkflowRow): Workflow => ({
-    tenantId: this.scope.tenantId,
-    id: row.id,
-    name: row.name,
-    description: row.description,
-    draft: JSON.parse(row.draft) as JsonObject,
-    latestVersion: row.latest_version,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    createdBy: row.created_by,
-    revision: row.revision,
-  });
+  private toWorkflow = (row: WorkflowRow): Workflow => workflowFromRow(this.scope.tenantId, row);
 
-  private toVersion = (row: VersionRow): WorkflowVersion => ({
-    tenantId: this.scope.tenantId,
-    workflowId: row.workflow_id,
-    version: row.version,
-    definition: JSON.parse(row.definition) as JsonObject,
-    publishedAt: row.published_at,
-    publishedBy: row.published_by,
-  });
+  private toVersion = (row: VersionRow): WorkflowVersion => versionFromRow(this.scope.tenantId, row);
 
   private row(workflowId: string): WorkflowRow | undefined {
     return this.scope.get<WorkflowRow>(`SELECT ${WORKFLOW_COLUMNS} FROM workflows WHERE tenant_id = @tenant_id AND id = @id`, { id: workflowId });
@@ -584,39 +558,6 @@ class SqliteWorkflowRepository implements WorkflowRepository {
   }
 }
 
-interface RunRow {
-  id: string;
-  workflow_id: string;
-  workflow_version: number;
-  trigger_kind: string;
-  trigger_source: string;
-  input: string;
-  status: string;
-  output: string | null;
-  error: string | null;
-  idempotency_key: string | null;
-  correlation_id: string;
-  created_at: string;
-  started_at: string | null;
-  completed_at: string | null;
-}
-
-interface StepRow {
-  run_id: string;
-  step_id: string;
-  iteration: number;
-  status: string;
-  attempts: number;
-  started_at: string | null;
-  completed_at: string | null;
-  error: string | null;
-  output: string | null;
-  output_ref: string | null;
-}
-
-const RUN_COLUMNS =
-  'id, workflow_id, workflow_version, trigger_kind, trigger_source, input, status, output, error, idempotency_key, correlation_id, created_at, started_at, completed_at';
-const STEP_COLUMNS = 'run_id, step_id, iteration, status, attempts, started_at, completed_at, error, output, output_ref';
 
 interface UsageRow {
   run_id: string;
@@ -635,42 +576,12 @@ function usageCount(value: number, field: string): number {
   return value;
 }
 
-/** Stored iteration of a step outside forEach (see the step_executions migration). */
-const NO_ITERATION = -1;
-
 class SqliteRunRepository implements RunRepository {
   constructor(private readonly scope: TenantScope) {}
 
-  private toRun = (row: RunRow): Run => ({
-    tenantId: this.scope.tenantId,
-    id: row.id,
-    workflowId: row.workflow_id,
-    workflowVersion: row.workflow_version,
-    trigger: { kind: row.trigger_kind as TriggerKind, source: row.trigger_source },
-    input: JSON.parse(row.input) as JsonValue,
-    status: row.status as RunStatus,
-    output: fromJsonText(row.output),
-    error: fromJsonText<RunError>(row.error),
-    idempotencyKey: row.idempotency_key,
-    correlationId: row.correlation_id,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    completedAt: row.completed_at,
-  });
+  private toRun = (row: RunRow): Run => runFromRow(this.scope.tenantId, row);
 
-  private toStep = (row: StepRow): StepExecution => ({
-    tenantId: this.scope.tenantId,
-    runId: row.run_id,
-    stepId: row.step_id,
-    iteration: row.iteration === NO_ITERATION ? null : row.iteration,
-    status: row.status as StepStatus,
-    attempts: row.attempts,
-    startedAt: row.started_at,
-    completedAt: row.completed_at,
-    error: fromJsonText<RunError>(row.error),
-    output: fromJsonText(row.output),
-    outputRef: row.output_ref,
-  });
+  private toStep = (row: StepRow): StepExecution => stepFromRow(this.scope.tenantId, row);
 
   private row(runId: string): RunRow | undefined {
     return this.scope.get<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE tenant_id = @tenant_id AND id = @id`, { id: runId });

@@ -1,0 +1,129 @@
+import type { JsonObject, JsonValue } from '../../domain/json.js';
+import type { Run, RunError, RunStatus, StepExecution, StepStatus, TriggerKind } from '../../domain/run.js';
+import type { Workflow, WorkflowVersion } from '../../domain/workflow.js';
+import { fromJsonText } from './storeSupport.js';
+
+/**
+ * The rows both SQL stores (SQLite and Azure SQL) read for workflows, versions, runs and steps — the same
+ * columns in both schemas — and their mapping to the domain. One definition, so the stores cannot drift.
+ */
+
+export interface WorkflowRow {
+  id: string;
+  name: string;
+  description: string;
+  draft: string;
+  latest_version: number | null;
+  created_at: string;
+  updated_at: string;
+  created_by: string;
+  revision: number;
+}
+
+export interface VersionRow {
+  workflow_id: string;
+  version: number;
+  definition: string;
+  published_at: string;
+  published_by: string;
+}
+
+export interface RunRow {
+  id: string;
+  workflow_id: string;
+  workflow_version: number;
+  trigger_kind: string;
+  trigger_source: string;
+  input: string;
+  status: string;
+  output: string | null;
+  error: string | null;
+  idempotency_key: string | null;
+  correlation_id: string;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+}
+
+export interface StepRow {
+  run_id: string;
+  step_id: string;
+  iteration: number;
+  status: string;
+  attempts: number;
+  started_at: string | null;
+  completed_at: string | null;
+  error: string | null;
+  output: string | null;
+  output_ref: string | null;
+}
+
+export const WORKFLOW_COLUMNS = 'id, name, description, draft, latest_version, created_at, updated_at, created_by, revision';
+export const VERSION_COLUMNS = 'workflow_id, version, definition, published_at, published_by';
+export const RUN_COLUMNS =
+  'id, workflow_id, workflow_version, trigger_kind, trigger_source, input, status, output, error, idempotency_key, correlation_id, created_at, started_at, completed_at';
+export const STEP_COLUMNS = 'run_id, step_id, iteration, status, attempts, started_at, completed_at, error, output, output_ref';
+
+/** The stored iteration of a step that is not in a forEach (the key column cannot be NULL). */
+export const NO_ITERATION = -1;
+
+export function workflowFromRow(tenantId: string, row: WorkflowRow): Workflow {
+  return {
+    tenantId,
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    draft: JSON.parse(row.draft) as JsonObject,
+    latestVersion: row.latest_version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    createdBy: row.created_by,
+    revision: row.revision,
+  };
+}
+
+export function versionFromRow(tenantId: string, row: VersionRow): WorkflowVersion {
+  return {
+    tenantId,
+    workflowId: row.workflow_id,
+    version: row.version,
+    definition: JSON.parse(row.definition) as JsonObject,
+    publishedAt: row.published_at,
+    publishedBy: row.published_by,
+  };
+}
+
+export function runFromRow(tenantId: string, row: RunRow): Run {
+  return {
+    tenantId,
+    id: row.id,
+    workflowId: row.workflow_id,
+    workflowVersion: row.workflow_version,
+    trigger: { kind: row.trigger_kind as TriggerKind, source: row.trigger_source },
+    input: JSON.parse(row.input) as JsonValue,
+    status: row.status as RunStatus,
+    output: fromJsonText(row.output),
+    error: fromJsonText<RunError>(row.error),
+    idempotencyKey: row.idempotency_key,
+    correlationId: row.correlation_id,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    completedAt: row.completed_at,
+  };
+}
+
+export function stepFromRow(tenantId: string, row: StepRow): StepExecution {
+  return {
+    tenantId,
+    runId: row.run_id,
+    stepId: row.step_id,
+    iteration: row.iteration === NO_ITERATION ? null : row.iteration,
+    status: row.status as StepStatus,
+    attempts: row.attempts,
+    startedAt: row.started_at,
+    completedAt: row.completed_at,
+    error: fromJsonText<RunError>(row.error),
+    output: fromJsonText(row.output),
+    outputRef: row.output_ref,
+  };
+}
