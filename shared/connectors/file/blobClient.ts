@@ -76,8 +76,8 @@ export function pinnedLookup(addresses: readonly string[]): LookupFunction {
   }) as unknown as LookupFunction;
 }
 
-/** Sets the pinned agent on every request the storage pipeline sends. */
-function agentPolicy(agent: http.Agent): RequestPolicyFactory {
+/** Sets the pinned agent on every request a storage pipeline (Blob or Azure Files: both use core-http-compat policies) sends. */
+export function agentPolicy(agent: http.Agent): RequestPolicyFactory {
   return {
     create: (nextPolicy: RequestPolicy): RequestPolicy => ({
       sendRequest: (request: WebResource) => {

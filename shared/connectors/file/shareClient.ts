@@ -1,20 +1,7 @@
 import http from 'node:http';
 import { AnonymousCredential, newPipeline, ShareServiceClient, StorageSharedKeyCredential } from '@azure/storage-file-share';
-import type { RequestPolicy, RequestPolicyFactory, WebResource } from '@azure/storage-file-share';
 import type { EgressPolicy, Resolver } from '../rest/addressPolicy.js';
-import { pinnedStorageEndpoint, type BlobConnection } from './blobClient.js';
-
-/** Sets the pinned agent on every request the file-share pipeline sends. */
-function agentPolicy(agent: http.Agent): RequestPolicyFactory {
-  return {
-    create: (nextPolicy: RequestPolicy): RequestPolicy => ({
-      sendRequest: (request: WebResource) => {
-        (request as { agent?: http.Agent }).agent = agent;
-        return nextPolicy.sendRequest(request);
-      },
-    }),
-  };
-}
+import { agentPolicy, pinnedStorageEndpoint, type BlobConnection } from './blobClient.js';
 
 export interface CheckedShareService {
   service: ShareServiceClient;
