@@ -5,6 +5,7 @@ import { ConfigError, loadAppConfig } from '../../shared/config/appConfig.js';
 import { createConnectorRegistry } from '../../shared/connectors/registry.js';
 import { ConnectorError, type ActionContext, type ConnectorRegistry } from '../../shared/connectors/sdk.js';
 import { ValidationError } from '../../shared/domain/errors.js';
+import { startLoopbackServer, type LoopbackServer } from '../support/loopbackServer.js';
 
 interface Seen {
   method: string;
@@ -15,7 +16,7 @@ interface Seen {
 }
 
 const seen: Seen[] = [];
-let server: http.Server;
+let server: LoopbackServer;
 let port = 0;
 let base = '';
 
@@ -56,20 +57,11 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse, body: strin
 }
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
-  base = `http://127.0.0.1:${port}`;
+  server = await startLoopbackServer(handle);
+  ({ port, base } = server);
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => server.close());
 
 beforeEach(() => {
   seen.length = 0;

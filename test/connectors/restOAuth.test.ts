@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRestConnector, type RestConnectorOptions } from '../../shared/connectors/rest/restConnector.js';
 import { ConnectorError, ConnectorRegistry, type ActionContext } from '../../shared/connectors/sdk.js';
+import { startLoopbackServer, type LoopbackServer } from '../support/loopbackServer.js';
 
 const SECRET = 's3cr3t-value-xyz';
 
@@ -18,7 +19,7 @@ let tokenCounter = 0;
 const revoked = new Set<string>();
 let tokenDelayMs = 0;
 let tokenExpiresIn = 3600;
-let server: http.Server;
+let server: LoopbackServer;
 let port = 0;
 let base = '';
 
@@ -55,20 +56,11 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse, body: strin
 }
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
-  base = `http://127.0.0.1:${port}`;
+  server = await startLoopbackServer(handle);
+  ({ port, base } = server);
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => server.close());
 
 beforeEach(() => {
   tokenCalls.length = 0;
