@@ -3,7 +3,7 @@ import type { AuditEntry } from '../../domain/audit.js';
 import { AppError, ErrorCodes } from '../../domain/errors.js';
 import type { JsonObject } from '../../domain/json.js';
 import type { Run, RunUsage, StepExecution } from '../../domain/run.js';
-import { TENANT_ID_PATTERN, type Tenant, type TenantPlacement, type TenantQuotas, type TenantStatus, type TenantTier } from '../../domain/tenant.js';
+import { TENANT_ID_PATTERN, type Tenant, type TenantPlacement, type TenantStatus } from '../../domain/tenant.js';
 import type { Workflow, WorkflowVersion } from '../../domain/workflow.js';
 import type {
   AppStore,
@@ -53,6 +53,8 @@ import {
 import {
   NO_ITERATION,
   RUN_COLUMNS,
+  TENANT_COLUMNS,
+  tenantFromRow,
   runFromRow,
   STEP_COLUMNS,
   stepFromRow,
@@ -61,6 +63,7 @@ import {
   WORKFLOW_COLUMNS,
   workflowFromRow,
   type RunRow as SharedRunRow,
+  type TenantRow as SharedTenantRow,
   type StepRow as SharedStepRow,
   type VersionRow as SharedVersionRow,
   type WorkflowRow as SharedWorkflowRow,
@@ -237,35 +240,8 @@ const id = (value: string, field = 'id'): SqlParam => nvarchar(value, 128, field
 
 // ---------------------------------------------------------------------------------------------- tenants
 
-interface TenantRow extends SqlRow {
-  id: string;
-  name: string;
-  tier: string;
-  status: string;
-  quotas: string;
-  entra_tenant_id: string | null;
-  placement: string;
-  created_at: string;
-  updated_at: string;
-  revision: number;
-}
+interface TenantRow extends SharedTenantRow, SqlRow {}
 
-function toTenant(row: TenantRow): Tenant {
-  return {
-    id: row.id,
-    name: row.name,
-    tier: row.tier as TenantTier,
-    status: row.status as TenantStatus,
-    quotas: JSON.parse(row.quotas) as TenantQuotas,
-    entraTenantId: row.entra_tenant_id,
-    placement: row.placement as TenantPlacement,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    revision: row.revision,
-  };
-}
-
-const TENANT_COLUMNS = 'id, name, tier, status, quotas, entra_tenant_id, placement, created_at, updated_at, revision';
 
 class MssqlAppStoreImpl implements MssqlAppStore {
   readonly tenants: TenantRepository;
@@ -365,7 +341,7 @@ class MssqlTenantRepository implements TenantRepository {
   async get(tenantId: string): Promise<Tenant | undefined> {
     if (tenantId.length > 63) return undefined;
     const row = await this.control((s) => this.row(s, tenantId));
-    return row === undefined ? undefined : toTenant(row);
+    return row === undefined ? undefined : tenantFromRow(row);
   }
 
   async getByEntraTenantId(entraTenantId: string): Promise<Tenant | undefined> {
@@ -373,7 +349,7 @@ class MssqlTenantRepository implements TenantRepository {
     const rows = await this.control((s) =>
       s.query<TenantRow>(`SELECT ${TENANT_COLUMNS} FROM dbo.tenants WHERE entra_tenant_id = @entra`, { entra: nvarchar(entraTenantId, 128) }),
     );
-    return rows[0] === undefined ? undefined : toTenant(rows[0]);
+    return rows[0] === undefined ? undefined : tenantFromRow(rows[0]);
   }
 
   async list(options: PageOptions & { status?: TenantStatus }): Promise<Page<Tenant>> {
@@ -396,7 +372,7 @@ class MssqlTenantRepository implements TenantRepository {
         take: int(limit + 1),
       }),
     );
-    return toPage(rows, limit, toTenant, (row) => [row.id], scope);
+    return toPage(rows, limit, tenantFromRow, (row) => [row.id], scope);
   }
 
   async update(
@@ -410,7 +386,7 @@ class MssqlTenantRepository implements TenantRepository {
         const row = await this.row(s, tenantId, true);
         if (row === undefined) throw new AppError(ErrorCodes.tenantNotFound, `tenant ${tenantId} does not exist`);
         checkPrecondition(precondition, row.revision, `tenant ${tenantId}`);
-        const current = toTenant(row);
+        const current = tenantFromRow(row);
         const next: Tenant = {
           ...current,
           name: changes.name ?? current.name,

@@ -5,7 +5,7 @@ import type { AuditEntry } from '../../domain/audit.js';
 import { AppError, ErrorCodes } from '../../domain/errors.js';
 import type { JsonObject } from '../../domain/json.js';
 import type { Run, RunUsage, StepExecution } from '../../domain/run.js';
-import { TENANT_ID_PATTERN, type Tenant, type TenantPlacement, type TenantQuotas, type TenantStatus, type TenantTier } from '../../domain/tenant.js';
+import { TENANT_ID_PATTERN, type Tenant, type TenantPlacement, type TenantStatus } from '../../domain/tenant.js';
 import type { Workflow, WorkflowVersion } from '../../domain/workflow.js';
 import type {
   AppStore,
@@ -22,6 +22,8 @@ import type {
 import {
   NO_ITERATION,
   RUN_COLUMNS,
+  TENANT_COLUMNS,
+  tenantFromRow,
   runFromRow,
   STEP_COLUMNS,
   stepFromRow,
@@ -30,6 +32,7 @@ import {
   WORKFLOW_COLUMNS,
   workflowFromRow,
   type RunRow,
+  type TenantRow,
   type StepRow,
   type VersionRow,
   type WorkflowRow,
@@ -159,34 +162,6 @@ function now(): string {
 
 // ---------------------------------------------------------------------------------------------- tenants
 
-interface TenantRow {
-  id: string;
-  name: string;
-  tier: string;
-  status: string;
-  quotas: string;
-  entra_tenant_id: string | null;
-  placement: string;
-  created_at: string;
-  updated_at: string;
-  revision: number;
-}
-
-function toTenant(row: TenantRow): Tenant {
-  return {
-    id: row.id,
-    name: row.name,
-    tier: row.tier as TenantTier,
-    status: row.status as TenantStatus,
-    quotas: JSON.parse(row.quotas) as TenantQuotas,
-    entraTenantId: row.entra_tenant_id,
-    placement: row.placement as TenantPlacement,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    revision: row.revision,
-  };
-}
-
 /** An open dedicated database; `db` becomes null when its tenant is deleted, so held data stores stop working. */
 interface DedicatedHandle {
   db: Database.Database | null;
@@ -289,7 +264,6 @@ function claimDedicatedDatabase(db: Database.Database, tenantId: string): void {
   }
 }
 
-const TENANT_COLUMNS = 'id, name, tier, status, quotas, entra_tenant_id, placement, created_at, updated_at, revision';
 
 class SqliteTenantRepository implements TenantRepository {
   constructor(private readonly store: SqliteAppStore) {}
@@ -337,12 +311,12 @@ class SqliteTenantRepository implements TenantRepository {
 
   async get(tenantId: string): Promise<Tenant | undefined> {
     const row = this.row(tenantId);
-    return row === undefined ? undefined : toTenant(row);
+    return row === undefined ? undefined : tenantFromRow(row);
   }
 
   async getByEntraTenantId(entraTenantId: string): Promise<Tenant | undefined> {
     const row = prepare(this.db, `SELECT ${TENANT_COLUMNS} FROM tenants WHERE entra_tenant_id = ?`).get(entraTenantId) as TenantRow | undefined;
-    return row === undefined ? undefined : toTenant(row);
+    return row === undefined ? undefined : tenantFromRow(row);
   }
 
   async list(options: PageOptions & { status?: TenantStatus }): Promise<Page<Tenant>> {
@@ -354,7 +328,7 @@ class SqliteTenantRepository implements TenantRepository {
     if (after !== undefined) where.push('id > @after_id');
     const sql = `SELECT ${TENANT_COLUMNS} FROM tenants ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT @take`;
     const rows = prepare(this.db, sql).all({ status: options.status, after_id: after?.[0], take: limit + 1 }) as TenantRow[];
-    return toPage(rows, limit, toTenant, (row) => [row.id], scope);
+    return toPage(rows, limit, tenantFromRow, (row) => [row.id], scope);
   }
 
   async update(
@@ -368,7 +342,7 @@ class SqliteTenantRepository implements TenantRepository {
           const row = this.row(tenantId);
           if (row === undefined) throw new AppError(ErrorCodes.tenantNotFound, `tenant ${tenantId} does not exist`);
           checkPrecondition(precondition, row.revision, `tenant ${tenantId}`);
-          const current = toTenant(row);
+          const current = tenantFromRow(row);
           const next: Tenant = {
             ...current,
             name: changes.name ?? current.name,

@@ -1,12 +1,26 @@
 import type { JsonObject, JsonValue } from '../../domain/json.js';
 import type { Run, RunError, RunStatus, StepExecution, StepStatus, TriggerKind } from '../../domain/run.js';
+import type { Tenant, TenantPlacement, TenantQuotas, TenantStatus, TenantTier } from '../../domain/tenant.js';
 import type { Workflow, WorkflowVersion } from '../../domain/workflow.js';
 import { fromJsonText } from './storeSupport.js';
 
 /**
- * The rows both SQL stores (SQLite and Azure SQL) read for workflows, versions, runs and steps — the same
+ * The rows both SQL stores (SQLite and Azure SQL) read for tenants, workflows, versions, runs and steps — the same
  * columns in both schemas — and their mapping to the domain. One definition, so the stores cannot drift.
  */
+
+export interface TenantRow {
+  id: string;
+  name: string;
+  tier: string;
+  status: string;
+  quotas: string;
+  entra_tenant_id: string | null;
+  placement: string;
+  created_at: string;
+  updated_at: string;
+  revision: number;
+}
 
 export interface WorkflowRow {
   id: string;
@@ -58,6 +72,7 @@ export interface StepRow {
   output_ref: string | null;
 }
 
+export const TENANT_COLUMNS = 'id, name, tier, status, quotas, entra_tenant_id, placement, created_at, updated_at, revision';
 export const WORKFLOW_COLUMNS = 'id, name, description, draft, latest_version, created_at, updated_at, created_by, revision';
 export const VERSION_COLUMNS = 'workflow_id, version, definition, published_at, published_by';
 export const RUN_COLUMNS =
@@ -66,6 +81,21 @@ export const STEP_COLUMNS = 'run_id, step_id, iteration, status, attempts, start
 
 /** The stored iteration of a step that is not in a forEach (the key column cannot be NULL). */
 export const NO_ITERATION = -1;
+
+export function tenantFromRow(row: TenantRow): Tenant {
+  return {
+    id: row.id,
+    name: row.name,
+    tier: row.tier as TenantTier,
+    status: row.status as TenantStatus,
+    quotas: JSON.parse(row.quotas) as TenantQuotas,
+    entraTenantId: row.entra_tenant_id,
+    placement: row.placement as TenantPlacement,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    revision: row.revision,
+  };
+}
 
 export function workflowFromRow(tenantId: string, row: WorkflowRow): Workflow {
   return {
