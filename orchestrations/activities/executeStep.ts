@@ -1,6 +1,7 @@
 import * as df from 'durable-functions';
 import type { InvocationContext } from '@azure/functions';
 import { isArtifactRef, resolveArtifacts, storeIfLarge } from '../../shared/application/claimCheck.js';
+import { stepArtifacts } from '../../shared/application/stepArtifacts.js';
 import { resolveSecretSlots } from '../../shared/application/secretResolution.js';
 import { getContainer } from '../../shared/composition/container.js';
 import { ConnectorError } from '../../shared/connectors/sdk.js';
@@ -94,6 +95,7 @@ export async function executeStep(step: StepCall, invocation: InvocationContext)
           runId: step.runId,
           stepId: step.stepId,
           signal,
+          artifacts: stepArtifacts(container.artifacts, { tenantId: step.tenantId, runId: step.runId, stepId: step.stepId }),
           redact: (value) => void secretValues.push(value),
           log: (message, level = 'information') => invocation[level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'info'](`[${step.runId}/${step.stepId}] ${redact(message)}`),
         }),

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MemoryArtifactStore } from '../adapters/memory/memoryArtifactStore.js';
 import { BlobArtifactStore } from '../adapters/blob/blobArtifactStore.js';
@@ -6,6 +7,7 @@ import type { JsonValue } from '../domain/json.js';
 import { ArtifactErrorCodes, sha256Hex, type ArtifactRef } from '../ports/artifactStore.js';
 import { startAzuriteBlob } from '../../test/support/azurite.js';
 import { CLAIM_CHECK_THRESHOLD_BYTES, isArtifactRef, resolveArtifacts, storeIfLarge } from './claimCheck.js';
+import { stepArtifacts } from './stepArtifacts.js';
 
 const where = { tenantId: 'acme', runId: 'run-1', stepId: 'fetch' };
 
@@ -79,6 +81,16 @@ describe('claim check', () => {
     const binary = await store.put('acme', 'run-1/file/report.pdf', Buffer.from([0x25, 0x50, 0x44, 0x46]), { contentType: 'application/pdf' });
     const text = await store.put('acme', 'run-1/file/notes.txt', Buffer.from('héllo'), { contentType: 'text/plain; charset=utf-8' });
     expect(await resolveArtifacts({ binary, text }, 'acme', store)).toEqual({ binary, text: 'héllo' });
+  });
+
+  it('keeps artifacts a connector streamed as references, whatever their content type, without reading them', async () => {
+    const store = new MemoryArtifactStore();
+    const csv = await stepArtifacts(store, where).create(Readable.from([Buffer.from('a,b\n1,2\n')]), { contentType: 'text/csv', name: 'report.csv' });
+    const json = await stepArtifacts(store, where).create(Readable.from([Buffer.from('{"a":1}')]), { contentType: 'application/json' });
+    expect(await resolveArtifacts({ file: csv, list: [json] }, 'acme', store)).toEqual({ file: csv, list: [json] });
+    // Not read: even a deleted one resolves to its reference (the connector that opens it reports it missing).
+    await store.delete(csv, 'acme');
+    expect(await resolveArtifacts(csv, 'acme', store)).toEqual(csv);
   });
 
   it('refuses to resolve another tenant’s reference, even when it sits in this tenant’s data', async () => {

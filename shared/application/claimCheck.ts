@@ -1,6 +1,6 @@
 import { AppError } from '../domain/errors.js';
 import type { JsonValue } from '../domain/json.js';
-import { ArtifactErrorCodes, sha256Hex, type ArtifactRef, type ArtifactStore } from '../ports/artifactStore.js';
+import { ArtifactErrorCodes, isArtifactRef, isStreamedArtifactRef, sha256Hex, type ArtifactRef, type ArtifactStore } from '../ports/artifactStore.js';
 
 /**
  * Claim check: a step output whose JSON form is larger than this (in UTF-8 bytes) is stored as an artifact, and
@@ -11,29 +11,7 @@ export const CLAIM_CHECK_THRESHOLD_BYTES = 64 * 1024;
 /** How deep references inside resolved artifacts are followed (artifacts holding references). */
 const MAX_RESOLVE_DEPTH = 8;
 
-const REF_KEYS = ['$artifact', 'contentType', 'sha256', 'size'];
-
-/**
- * Whether `value` is an artifact reference: exactly the keys `$artifact` (an `artifact://` URI), `size`,
- * `contentType` and `sha256` (64 hex digits). Anything else, including objects with extra keys, is data.
- */
-export function isArtifactRef(value: unknown): value is ArtifactRef {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const ref = value as Record<string, unknown>;
-  const keys = Object.keys(ref).sort();
-  return (
-    keys.length === REF_KEYS.length &&
-    keys.every((key, i) => key === REF_KEYS[i]) &&
-    typeof ref['$artifact'] === 'string' &&
-    ref['$artifact'].startsWith('artifact://') &&
-    typeof ref['size'] === 'number' &&
-    Number.isSafeInteger(ref['size']) &&
-    ref['size'] >= 0 &&
-    typeof ref['contentType'] === 'string' &&
-    typeof ref['sha256'] === 'string' &&
-    /^[0-9a-f]{64}$/.test(ref['sha256'])
-  );
-}
+export { isArtifactRef } from '../ports/artifactStore.js';
 
 /** Where a step output belongs. */
 export interface ClaimCheckLocation {
@@ -63,7 +41,8 @@ export async function storeIfLarge(value: JsonValue, where: ClaimCheckLocation, 
  * Replaces every artifact reference in `value` — at the top or nested in objects and arrays — with its content,
  * read as `tenantId` (another tenant's reference fails with `ARTIFACT.NOT_FOUND`; altered content with
  * `ARTIFACT.INTEGRITY_FAILED`). JSON artifacts become their parsed value, `text/*` ones a string; other
- * (binary) artifacts stay references, for connectors that stream them. References inside resolved content are
+ * (binary) artifacts, and every artifact a connector streamed (`<runId>/<stepId>/files/…`, whatever its type), stay
+ * references, for connectors that stream them. References inside resolved content are
  * resolved too. Each distinct artifact is read once per call. `value` itself is not modified.
  */
 export async function resolveArtifacts(value: JsonValue | ArtifactRef, tenantId: string, store: ArtifactStore): Promise<JsonValue> {
@@ -95,6 +74,8 @@ export async function resolveArtifacts(value: JsonValue | ArtifactRef, tenantId:
 
   const walk = async (node: JsonValue, depth: number): Promise<JsonValue> => {
     if (isArtifactRef(node)) {
+      // Content a connector streamed stays a reference: the next connector streams it too (never into memory).
+      if (isStreamedArtifactRef(node)) return node;
       if (depth >= MAX_RESOLVE_DEPTH) throw new AppError(ArtifactErrorCodes.invalidContent, `Artifact references nest deeper than ${MAX_RESOLVE_DEPTH} levels`);
       return load(node, depth);
     }

@@ -2,6 +2,7 @@ import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { AppError, ErrorCodes, type ValidationProblem, ValidationError } from '../domain/errors.js';
 import type { JsonValue } from '../domain/json.js';
+import type { StepArtifacts } from '../ports/artifactStore.js';
 
 /** What an action gets besides its input: who runs it, a cancellation signal for the step timeout, a logger. */
 export interface ActionContext {
@@ -17,6 +18,12 @@ export interface ActionContext {
    * output, errors and logs like the resolved secrets themselves (which are redacted without this).
    */
   redact?(value: string): void;
+  /**
+   * Artifacts as streams, scoped to this tenant and step: `open(ref)` → { stream, size, contentType } and
+   * `create(stream, { contentType, name, maxBytes })` → a reference later steps receive like a claim-checked
+   * output. Absent where no artifact store is wired (direct calls in tests); actions then keep content inline.
+   */
+  artifacts?: StepArtifacts;
 }
 
 /** A JSON Schema (2020-12) object. */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../domain/errors.js';
 import { ArtifactErrorCodes, sha256Hex, type ArtifactStore } from './artifactStore.js';
@@ -19,6 +20,23 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<AppE
   expect(error, `expected ${code}`).toBeInstanceOf(AppError);
   expect((error as AppError).code).toBe(code);
   return error as AppError;
+}
+
+/** `content` as a stream of uneven chunks (so block boundaries never line up with what the source yields). */
+async function* unevenChunks(content: Buffer): AsyncGenerator<Buffer> {
+  const sizes = [1, 1000, 3 * 1024 * 1024 + 5, 70_000];
+  for (let offset = 0, i = 0; offset < content.length; i += 1) {
+    const end = Math.min(content.length, offset + sizes[i % sizes.length]!);
+    yield content.subarray(offset, end);
+    offset = end;
+  }
+}
+
+/** Reads a stream to its end (its error rejects). */
+async function drain(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 /**
@@ -118,6 +136,71 @@ export function runArtifactStoreContract(options: { name: string; newStore: () =
         expect(second.$artifact).toBe(first.$artifact);
         expect((await store.get(second, acme)).content.toString()).toBe('two');
         await expectCode(store.get(first, acme), ArtifactErrorCodes.integrityFailed);
+      }));
+
+    it('stores a stream under the same reference put would give, and reads it back as a stream', () =>
+      withStore(async ({ store }, tenant) => {
+        const acme = tenant();
+        const content = randomBytes(9 * 1024 * 1024 + 333);
+        const ref = await store.putStream(acme, 'run-1/step_a/files/big.bin', unevenChunks(content), { contentType: 'application/x-test', metadata: { runId: 'run-1' } });
+        expect(ref).toEqual({ $artifact: `artifact://${acme}/run-1/step_a/files/big.bin`, size: content.length, contentType: 'application/x-test', sha256: sha256Hex(content) });
+        const opened = await store.getStream(ref, acme);
+        expect(opened).toMatchObject({ size: content.length, contentType: 'application/x-test' });
+        expect((await drain(opened.stream)).equals(content)).toBe(true);
+        expect((await store.get(ref, acme)).content.equals(content)).toBe(true);
+        const viaPut = await store.put(acme, 'r/s/small', Buffer.from('small'));
+        expect((await drain((await store.getStream(viaPut.$artifact, acme)).stream)).toString()).toBe('small');
+        const empty = await store.putStream(acme, 'r/s/files/empty', Readable.from([]));
+        expect(empty).toMatchObject({ size: 0, contentType: 'application/octet-stream', sha256: sha256Hex(Buffer.alloc(0)) });
+        expect((await drain((await store.getStream(empty, acme)).stream)).length).toBe(0);
+      }));
+
+    it('refuses a stream longer than maxBytes while reading it, and commits nothing', () =>
+      withStore(async ({ store }, tenant) => {
+        const acme = tenant();
+        const error = await expectCode(store.putStream(acme, 'r/s/files/too-big', unevenChunks(randomBytes(5 * 1024 * 1024)), { maxBytes: 4 * 1024 * 1024 + 1 }), ArtifactErrorCodes.tooLarge);
+        expect(error.details).toEqual({ limit: 4 * 1024 * 1024 + 1 });
+        await expectCode(store.get(`artifact://${acme}/r/s/files/too-big`, acme), ArtifactErrorCodes.notFound);
+        const exact = await store.putStream(acme, 'r/s/files/exact', unevenChunks(randomBytes(1000)), { maxBytes: 1000 });
+        expect(exact.size).toBe(1000);
+      }));
+
+    it('passes a failing source’s error on unchanged and commits nothing', () =>
+      withStore(async ({ store }, tenant) => {
+        const acme = tenant();
+        const boom = new Error('source broke');
+        async function* failing(): AsyncGenerator<Buffer> {
+          yield randomBytes(5 * 1024 * 1024);
+          throw boom;
+        }
+        expect(await store.putStream(acme, 'r/s/files/broken', failing()).catch((e: unknown) => e)).toBe(boom);
+        await expectCode(store.get(`artifact://${acme}/r/s/files/broken`, acme), ArtifactErrorCodes.notFound);
+        await expectCode(store.putStream('../etc', 'a', Readable.from([])), 'REQUEST.INVALID');
+        await expectCode(store.putStream(acme, '../a', Readable.from([])), ArtifactErrorCodes.invalidName);
+      }));
+
+    it('never opens another tenant’s artifact as a stream, nor a malformed or missing one', () =>
+      withStore(async ({ store }, tenant) => {
+        const [acme, globex] = [tenant(), tenant()];
+        const ref = await store.putStream(acme, 'run/step/files/out.bin', Readable.from([Buffer.from('acme data')]));
+        await store.putStream(globex, 'run/step/files/out.bin', Readable.from([Buffer.from('globex data')]));
+        await expectCode(store.getStream(ref, globex), ArtifactErrorCodes.notFound);
+        await expectCode(store.getStream(ref.$artifact, globex), ArtifactErrorCodes.notFound);
+        await expectCode(store.getStream({ ...ref, $artifact: ref.$artifact.replace(acme, globex) }, acme), ArtifactErrorCodes.notFound);
+        await expectCode(store.getStream(`artifact://${acme}/../${globex}/run/step/files/out.bin`, acme), ArtifactErrorCodes.invalidRef);
+        await expectCode(store.getStream(`artifact://${acme}/nothing/here`, acme), ArtifactErrorCodes.notFound);
+        expect((await drain((await store.getStream(ref, acme)).stream)).toString()).toBe('acme data');
+      }));
+
+    it('fails a stream of altered content at its end, and a reference claiming another size at once', () =>
+      withStore(async ({ store, tamper }, tenant) => {
+        const acme = tenant();
+        const ref = await store.putStream(acme, 'r/s/files/out.bin', Readable.from([Buffer.from('amount=100')]));
+        await expectCode(store.getStream({ ...ref, size: ref.size + 1 }, acme), ArtifactErrorCodes.integrityFailed);
+        await expectCode(drain((await store.getStream({ ...ref, sha256: sha256Hex(Buffer.from('amount=999')) }, acme)).stream), ArtifactErrorCodes.integrityFailed);
+        await tamper(acme, 'r/s/files/out.bin', Buffer.from('amount=999'));
+        await expectCode(drain((await store.getStream(ref, acme)).stream), ArtifactErrorCodes.integrityFailed);
+        await expectCode(drain((await store.getStream(ref.$artifact, acme)).stream), ArtifactErrorCodes.integrityFailed);
       }));
 
     it('deletes one artifact, then reports it missing', () =>

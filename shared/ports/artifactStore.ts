@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { AppError } from '../domain/errors.js';
 import { TENANT_ID_PATTERN } from '../domain/tenant.js';
 
@@ -26,6 +27,21 @@ export interface ArtifactContent {
   contentType: string;
 }
 
+export interface PutArtifactStreamOptions extends PutArtifactOptions {
+  /**
+   * Refuses content longer than this while it is read (`ARTIFACT.TOO_LARGE`; nothing is committed). Defaults to
+   * {@link MAX_STREAMED_ARTIFACT_BYTES}.
+   */
+  maxBytes?: number;
+}
+
+/** An artifact opened for reading: its content as a stream that fails with `ARTIFACT.INTEGRITY_FAILED` at its end when altered. */
+export interface ArtifactReadStream {
+  stream: Readable;
+  size: number;
+  contentType: string;
+}
+
 /**
  * Large contents (step outputs over the claim-check threshold, exports, files) kept outside run history.
  *
@@ -44,6 +60,18 @@ export interface ArtifactStore {
   put(tenantId: string, name: string, content: Buffer, options?: PutArtifactOptions): Promise<ArtifactRef>;
   /** The content; `ARTIFACT.NOT_FOUND` when missing or of another tenant, `ARTIFACT.INTEGRITY_FAILED` when altered. */
   get(ref: ArtifactRef | string, tenantId: string): Promise<ArtifactContent>;
+  /**
+   * Stores content read from a stream with bounded memory (the Blob adapter stages fixed-size blocks and commits
+   * them with the hash, so a half-written artifact never becomes visible). Same names, rules and reference as
+   * `put`; longer than `maxBytes` → `ARTIFACT.TOO_LARGE`. An error of `content` itself is passed on unchanged.
+   */
+  putStream(tenantId: string, name: string, content: AsyncIterable<Uint8Array | string>, options?: PutArtifactStreamOptions): Promise<ArtifactRef>;
+  /**
+   * Opens the content as a stream, after the same tenant and reference checks as `get`. A size that differs from
+   * the reference fails at once; a hash mismatch fails the stream at its end (`ARTIFACT.INTEGRITY_FAILED`), so a
+   * consumer must treat the content as valid only once the stream has ended without error.
+   */
+  getStream(ref: ArtifactRef | string, tenantId: string): Promise<ArtifactReadStream>;
   /** Deletes one artifact of the tenant; false when there was none. Another tenant's reference → `ARTIFACT.NOT_FOUND`. */
   delete(ref: ArtifactRef | string, tenantId: string): Promise<boolean>;
   /**
@@ -51,6 +79,21 @@ export interface ArtifactStore {
    * every artifact of the tenant when `prefix` is omitted (offboarding); returns how many.
    */
   deletePrefix(tenantId: string, prefix?: string): Promise<number>;
+}
+
+/**
+ * What a connector action gets to read and write artifacts as streams (`ActionContext.artifacts`), scoped to the
+ * tenant, run and step it runs for: it can open only its tenant's artifacts and creates them under
+ * `<runId>/<stepId>/files/`, so they are deleted with the run like claim-checked outputs.
+ */
+export interface StepArtifacts {
+  /** Opens an artifact of the step's tenant (see `ArtifactStore.getStream`). */
+  open(ref: ArtifactRef): Promise<ArtifactReadStream>;
+  /**
+   * Streams `content` into a new artifact and returns its reference (the claim check's shape). `name` is a label
+   * kept in the artifact's name (sanitized); an invalid or absent content type becomes `application/octet-stream`.
+   */
+  create(content: AsyncIterable<Uint8Array | string>, options?: { contentType?: string | undefined; name?: string | undefined; maxBytes?: number | undefined }): Promise<ArtifactRef>;
 }
 
 export const ArtifactErrorCodes = {
@@ -62,7 +105,12 @@ export const ArtifactErrorCodes = {
   invalidContent: 'ARTIFACT.INVALID_CONTENT',
   /** The storage backend failed or could not be reached: retryable. */
   unavailable: 'ARTIFACT.UNAVAILABLE',
+  /** Streamed content exceeded the size the writer allowed. */
+  tooLarge: 'ARTIFACT.TOO_LARGE',
 } as const;
+
+/** The largest content `putStream` accepts unless told otherwise (2 GiB). */
+export const MAX_STREAMED_ARTIFACT_BYTES = 2 * 1024 * 1024 * 1024;
 
 export const ARTIFACT_URI_SCHEME = 'artifact://';
 export const ARTIFACT_NAME_MAX_LENGTH = 900;
@@ -105,10 +153,15 @@ export function assertArtifactTenant(tenantId: string, access: 'read' | 'write' 
   throw new AppError(ArtifactErrorCodes.notFound, 'Artifact not found');
 }
 
+/** Whether `contentType` is one an artifact can be stored with. */
+export function isValidArtifactContentType(contentType: string): boolean {
+  return contentType.length <= 256 && CONTENT_TYPE.test(contentType);
+}
+
 /** Checks and normalizes put options: content type and metadata (which must not claim the hash key). */
 export function checkPutOptions(options: PutArtifactOptions = {}): { contentType: string; metadata: Record<string, string> } {
   const contentType = options.contentType ?? DEFAULT_ARTIFACT_CONTENT_TYPE;
-  if (!CONTENT_TYPE.test(contentType) || contentType.length > 256) throw new AppError('REQUEST.INVALID', 'Invalid artifact content type', { details: { contentType: contentType.slice(0, 100) } });
+  if (!isValidArtifactContentType(contentType)) throw new AppError('REQUEST.INVALID', 'Invalid artifact content type', { details: { contentType: contentType.slice(0, 100) } });
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(options.metadata ?? {})) {
     if (!METADATA_KEY.test(key) || key.toLowerCase() === ARTIFACT_HASH_METADATA_KEY || typeof value !== 'string' || !METADATA_VALUE.test(value)) {
@@ -163,14 +216,56 @@ export function resolveArtifactRef(ref: ArtifactRef | string, tenantId: string):
  * not both): `ARTIFACT.INTEGRITY_FAILED` on any mismatch.
  */
 export function verifyArtifactContent(resolved: ResolvedArtifactRef, content: Buffer, recordedSha256: string | undefined): void {
-  const actual = sha256Hex(content);
+  verifyArtifactDigest(resolved, { sha256: sha256Hex(content), size: content.length }, recordedSha256);
+}
+
+/** {@link verifyArtifactContent} for content whose hash and size were computed while it streamed by. */
+export function verifyArtifactDigest(resolved: ResolvedArtifactRef, actual: { sha256: string; size: number }, recordedSha256: string | undefined): void {
   const expectations = [resolved.expected?.sha256, recordedSha256].filter((hash): hash is string => hash !== undefined);
-  const sizeOk = resolved.expected === undefined || resolved.expected.size === content.length;
-  if (expectations.length === 0 || !sizeOk || expectations.some((hash) => hash !== actual)) {
+  const sizeOk = resolved.expected === undefined || resolved.expected.size === actual.size;
+  if (expectations.length === 0 || !sizeOk || expectations.some((hash) => hash !== actual.sha256)) {
     throw new AppError(ArtifactErrorCodes.integrityFailed, 'Artifact content does not match its recorded hash: it was altered or corrupted', {
       details: { artifact: artifactUri(resolved.tenantId, resolved.name) },
     });
   }
+}
+
+const REF_KEYS = ['$artifact', 'contentType', 'sha256', 'size'];
+
+/**
+ * Whether `value` is an artifact reference: exactly the keys `$artifact` (an `artifact://` URI), `size`,
+ * `contentType` and `sha256` (64 hex digits). Anything else, including objects with extra keys, is data.
+ */
+export function isArtifactRef(value: unknown): value is ArtifactRef {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const ref = value as Record<string, unknown>;
+  const keys = Object.keys(ref).sort();
+  return (
+    keys.length === REF_KEYS.length &&
+    keys.every((key, i) => key === REF_KEYS[i]) &&
+    typeof ref['$artifact'] === 'string' &&
+    ref['$artifact'].startsWith(ARTIFACT_URI_SCHEME) &&
+    typeof ref['size'] === 'number' &&
+    Number.isSafeInteger(ref['size']) &&
+    ref['size'] >= 0 &&
+    typeof ref['contentType'] === 'string' &&
+    typeof ref['sha256'] === 'string' &&
+    SHA256_HEX.test(ref['sha256'])
+  );
+}
+
+/**
+ * The folder segment under a step (`<runId>/<stepId>/files/…`) where connectors put the artifacts they stream
+ * (file contents, binary responses). Such artifacts are content passed by reference: the engine never inlines
+ * them into step inputs, whatever their content type (see `resolveArtifacts`).
+ */
+export const STREAMED_ARTIFACT_FOLDER = 'files';
+
+/** Whether a reference names an artifact a connector streamed (see {@link STREAMED_ARTIFACT_FOLDER}). */
+export function isStreamedArtifactRef(ref: ArtifactRef): boolean {
+  const segments = ref.$artifact.slice(ARTIFACT_URI_SCHEME.length).split('/');
+  // artifact://<tenant>/<runId>/<stepId>/files/<name>
+  return segments.length >= 5 && segments[3] === STREAMED_ARTIFACT_FOLDER;
 }
 
 /** A name prefix for deletePrefix: a valid name, optionally ending with `/`. */

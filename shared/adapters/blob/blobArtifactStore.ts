@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { AppError } from '../../domain/errors.js';
 import {
@@ -9,15 +10,22 @@ import {
   assertArtifactPrefix,
   assertArtifactTenant,
   checkPutOptions,
+  MAX_STREAMED_ARTIFACT_BYTES,
   resolveArtifactRef,
   verifyArtifactContent,
   type ArtifactContent,
+  type ArtifactReadStream,
   type ArtifactRef,
   type ArtifactStore,
   type PutArtifactOptions,
+  type PutArtifactStreamOptions,
 } from '../../ports/artifactStore.js';
+import { ArtifactMeter, assertClaimedSize, meteredBlocks, verifyingStream } from '../../ports/artifactStreams.js';
 
 export const DEFAULT_ARTIFACT_CONTAINER = 'artifacts';
+/** `putStream` stages blocks of this size, at most {@link STAGE_CONCURRENCY} at a time: ≤ 16 MiB buffered per stream. */
+export const STAGE_BLOCK_BYTES = 4 * 1024 * 1024;
+export const STAGE_CONCURRENCY = 4;
 
 /**
  * Artifacts in Azure Blob Storage (Azurite on the embedded host): one container (default `artifacts`, created
@@ -65,6 +73,63 @@ export class BlobArtifactStore implements ArtifactStore {
       const content = await readAll(response.readableStreamBody);
       verifyArtifactContent(resolved, content, response.metadata?.[ARTIFACT_HASH_METADATA_KEY]);
       return { content, contentType: response.contentType ?? DEFAULT_ARTIFACT_CONTENT_TYPE };
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      if (statusOf(error) === 404) throw new AppError(ArtifactErrorCodes.notFound, 'Artifact not found');
+      throw unavailable(error);
+    }
+  }
+
+  async putStream(tenantId: string, name: string, content: AsyncIterable<Uint8Array | string>, options?: PutArtifactStreamOptions): Promise<ArtifactRef> {
+    assertArtifactTenant(tenantId, 'write');
+    assertArtifactName(name);
+    const { contentType, metadata } = checkPutOptions(options);
+    const meter = new ArtifactMeter(options?.maxBytes ?? MAX_STREAMED_ARTIFACT_BYTES);
+    const blob = this.#container.getBlockBlobClient(`${tenantId}/${name}`);
+    const storage = <T>(work: () => Promise<T>): Promise<T> => work().catch((error: unknown) => Promise.reject(unavailable(error)));
+    await storage(() => this.ensureContainer());
+    // Blocks are staged as they fill; the blob appears (with its hash) only at the commit, after the last byte.
+    const blockIds: string[] = [];
+    const staging = new Set<Promise<void>>();
+    let failure: unknown;
+    for await (const block of meteredBlocks(content, STAGE_BLOCK_BYTES, meter)) {
+      if (failure !== undefined) break;
+      const blockId = Buffer.from(`block-${String(blockIds.length).padStart(10, '0')}`).toString('base64');
+      blockIds.push(blockId);
+      const staged: Promise<void> = blob.stageBlock(blockId, block, block.length).then(
+        () => void staging.delete(staged),
+        (error: unknown) => {
+          staging.delete(staged);
+          failure ??= error;
+        },
+      );
+      staging.add(staged);
+      if (staging.size >= STAGE_CONCURRENCY) await Promise.race(staging);
+    }
+    await Promise.all(staging);
+    if (failure !== undefined) throw unavailable(failure);
+    const ref = meter.ref(tenantId, name, contentType);
+    await storage(() =>
+      blob.commitBlockList(blockIds, { blobHTTPHeaders: { blobContentType: contentType }, metadata: { ...metadata, [ARTIFACT_HASH_METADATA_KEY]: ref.sha256 } }),
+    );
+    return ref;
+  }
+
+  async getStream(ref: ArtifactRef | string, tenantId: string): Promise<ArtifactReadStream> {
+    const resolved = resolveArtifactRef(ref, tenantId);
+    const blob = this.#container.getBlobClient(`${resolved.tenantId}/${resolved.name}`);
+    try {
+      const response = await blob.download(0, undefined, { maxRetryRequests: 3 });
+      const size = response.contentLength ?? 0;
+      const body = response.readableStreamBody;
+      try {
+        assertClaimedSize(resolved, size);
+      } catch (error) {
+        (body as { destroy?: () => void } | undefined)?.destroy?.();
+        throw error;
+      }
+      const source = body ?? Readable.from([]);
+      return { stream: verifyingStream(source, resolved, response.metadata?.[ARTIFACT_HASH_METADATA_KEY], unavailable), size, contentType: response.contentType ?? DEFAULT_ARTIFACT_CONTENT_TYPE };
     } catch (error) {
       if (error instanceof AppError) throw error;
       if (statusOf(error) === 404) throw new AppError(ArtifactErrorCodes.notFound, 'Artifact not found');

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { AppError } from '../../domain/errors.js';
 import {
   ARTIFACT_HASH_METADATA_KEY,
@@ -7,13 +8,20 @@ import {
   assertArtifactPrefix,
   assertArtifactTenant,
   checkPutOptions,
+  MAX_STREAMED_ARTIFACT_BYTES,
   resolveArtifactRef,
   verifyArtifactContent,
   type ArtifactContent,
+  type ArtifactReadStream,
   type ArtifactRef,
   type ArtifactStore,
   type PutArtifactOptions,
+  type PutArtifactStreamOptions,
 } from '../../ports/artifactStore.js';
+import { ArtifactMeter, assertClaimedSize, meteredBlocks, verifyingStream } from '../../ports/artifactStreams.js';
+
+/** Chunk size of the streams `getStream` returns. */
+const READ_CHUNK_BYTES = 64 * 1024;
 
 interface StoredArtifact {
   content: Buffer;
@@ -44,6 +52,32 @@ export class MemoryArtifactStore implements ArtifactStore {
     if (!stored) throw new AppError(ArtifactErrorCodes.notFound, 'Artifact not found');
     verifyArtifactContent(resolved, stored.content, stored.metadata[ARTIFACT_HASH_METADATA_KEY]);
     return { content: Buffer.from(stored.content), contentType: stored.contentType };
+  }
+
+  /** Memory is where the content ends up here, so it is collected, but checked and hashed exactly as the Blob adapter does. */
+  async putStream(tenantId: string, name: string, content: AsyncIterable<Uint8Array | string>, options?: PutArtifactStreamOptions): Promise<ArtifactRef> {
+    assertArtifactTenant(tenantId, 'write');
+    assertArtifactName(name);
+    const { contentType, metadata } = checkPutOptions(options);
+    const meter = new ArtifactMeter(options?.maxBytes ?? MAX_STREAMED_ARTIFACT_BYTES);
+    const blocks: Buffer[] = [];
+    for await (const block of meteredBlocks(content, READ_CHUNK_BYTES, meter)) blocks.push(block);
+    const ref = meter.ref(tenantId, name, contentType);
+    this.#artifacts.set(`${tenantId}/${name}`, { content: Buffer.concat(blocks, meter.size), contentType, metadata: { ...metadata, [ARTIFACT_HASH_METADATA_KEY]: ref.sha256 } });
+    return ref;
+  }
+
+  async getStream(ref: ArtifactRef | string, tenantId: string): Promise<ArtifactReadStream> {
+    const resolved = resolveArtifactRef(ref, tenantId);
+    const stored = this.#artifacts.get(`${resolved.tenantId}/${resolved.name}`);
+    if (!stored) throw new AppError(ArtifactErrorCodes.notFound, 'Artifact not found');
+    assertClaimedSize(resolved, stored.content.length);
+    const { content } = stored;
+    const chunks = function* (): Generator<Buffer> {
+      for (let offset = 0; offset < content.length; offset += READ_CHUNK_BYTES) yield Buffer.from(content.subarray(offset, offset + READ_CHUNK_BYTES));
+    };
+    const stream = verifyingStream(Readable.from(chunks()), resolved, stored.metadata[ARTIFACT_HASH_METADATA_KEY], (error) => error as Error);
+    return { stream, size: content.length, contentType: stored.contentType };
   }
 
   async delete(ref: ArtifactRef | string, tenantId: string): Promise<boolean> {
