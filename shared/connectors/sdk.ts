@@ -29,6 +29,19 @@ export interface ActionContext {
 /** A JSON Schema (2020-12) object. */
 export type JsonSchema = Record<string, unknown>;
 
+/** The schema of an artifact reference in connector inputs (the claim check's shape, see `isArtifactRef`). */
+export const artifactRefSchema: JsonSchema = {
+  type: 'object',
+  required: ['$artifact', 'size', 'contentType', 'sha256'],
+  additionalProperties: false,
+  properties: {
+    $artifact: { type: 'string', pattern: '^artifact://' },
+    size: { type: 'integer', minimum: 0 },
+    contentType: { type: 'string' },
+    sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+  },
+};
+
 export interface ActionDefinition<TInput = JsonValue, TOutput extends JsonValue = JsonValue> {
   name: string;
   description: string;

@@ -4,16 +4,19 @@ import { createFileConnector, type FileConnector } from '../../shared/connectors
 import { ConnectorRegistry, type ActionContext } from '../../shared/connectors/sdk.js';
 import type { JsonValue } from '../../shared/domain/json.js';
 import { ValidationError } from '../../shared/domain/errors.js';
+import { MemoryArtifactStore } from '../../shared/adapters/memory/memoryArtifactStore.js';
+import { sha256Hex, type ArtifactRef } from '../../shared/ports/artifactStore.js';
+import { artifactContext, artifactName } from '../support/artifactContext.js';
 import { FAKE_FILES_KEY, startFakeAzureFiles, type FakeAzureFiles } from '../support/fakeAzureFiles.js';
 
 function context(): ActionContext {
   return { tenantId: 't1', runId: 'r1', stepId: 's1', signal: new AbortController().signal, log: () => undefined };
 }
 
-async function run(connector: FileConnector, action: string, input: Record<string, unknown>): Promise<Record<string, JsonValue>> {
+async function run(connector: FileConnector, action: string, input: Record<string, unknown>, actionContext: ActionContext = context()): Promise<Record<string, JsonValue>> {
   const found = connector.actions.find((candidate) => candidate.name === action);
   if (!found) throw new Error(`no action ${action}`);
-  return (await found.run(input as never, context())) as Record<string, JsonValue>;
+  return (await found.run(input as never, actionContext)) as Record<string, JsonValue>;
 }
 
 async function failure(promise: Promise<unknown>): Promise<{ code: string; retryable: boolean; message: string }> {
@@ -55,6 +58,25 @@ describe('file connector: Azure Files (fake service with SharedKey verification)
     const read = await run(connector, 'shareRead', { ...base(), path: 'a/bin/data.bin', encoding: 'base64' });
     expect(Buffer.from(String(read['content']), 'base64').equals(binary)).toBe(true);
     expect(read).toMatchObject({ size: 5000, contentType: 'application/x-test' });
+  });
+
+  it('reads a file into an artifact and writes an artifact range by range; altered content leaves no file', async () => {
+    const store = new MemoryArtifactStore();
+    const acme = artifactContext(store);
+    const content = randomBytes(9 * 1024 * 1024 + 7);
+    await run(connector, 'shareWrite', { ...base(), path: 'art/src.bin', content: content.toString('base64'), encoding: 'base64', contentType: 'application/x-test' });
+    const read = await run(connector, 'shareRead', { ...base(), path: 'art/src.bin', as: 'artifact' }, acme);
+    const ref = read['content'] as ArtifactRef;
+    expect(read).toMatchObject({ size: content.length, contentType: 'application/x-test' });
+    expect(ref).toMatchObject({ size: content.length, contentType: 'application/x-test', sha256: sha256Hex(content) });
+
+    expect(await run(connector, 'shareWrite', { ...base(), path: 'art/copy/dst.bin', content: ref }, acme)).toEqual({ size: content.length });
+    const copy = await run(connector, 'shareRead', { ...base(), path: 'art/copy/dst.bin', as: 'artifact' }, acme);
+    expect(copy).toMatchObject({ size: content.length, contentType: 'application/x-test', content: { sha256: sha256Hex(content) } });
+
+    store.tamper('acme', artifactName(ref.$artifact), randomBytes(content.length));
+    expect((await failure(run(connector, 'shareWrite', { ...base(), path: 'art/bad.bin', content: ref }, acme))).code).toBe('ARTIFACT.INTEGRITY_FAILED');
+    expect(fake.entries(share).has('art/bad.bin')).toBe(false);
   });
 
   it('writes more than one 4 MB range and reads it back', async () => {

@@ -10,16 +10,20 @@ import { createFileConnector, type FileConnector } from '../../shared/connectors
 import { ConnectorRegistry, type ActionContext } from '../../shared/connectors/sdk.js';
 import type { JsonValue } from '../../shared/domain/json.js';
 import { ValidationError } from '../../shared/domain/errors.js';
+import { MemoryArtifactStore } from '../../shared/adapters/memory/memoryArtifactStore.js';
+import { MAX_CONTENT_BYTES } from '../../shared/connectors/file/fileConnector.js';
+import { isArtifactRef, sha256Hex, type ArtifactRef } from '../../shared/ports/artifactStore.js';
+import { artifactContext, artifactName } from '../support/artifactContext.js';
 import { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME, startAzuriteBlob, type AzuriteBlob } from '../support/azurite.js';
 
 function context(): ActionContext {
   return { tenantId: 't1', runId: 'r1', stepId: 's1', signal: new AbortController().signal, log: () => undefined };
 }
 
-async function run(connector: FileConnector, action: string, input: Record<string, unknown>): Promise<Record<string, JsonValue>> {
+async function run(connector: FileConnector, action: string, input: Record<string, unknown>, actionContext: ActionContext = context()): Promise<Record<string, JsonValue>> {
   const found = connector.actions.find((candidate) => candidate.name === action);
   if (!found) throw new Error(`no action ${action}`);
-  return (await found.run(input as never, context())) as Record<string, JsonValue>;
+  return (await found.run(input as never, actionContext)) as Record<string, JsonValue>;
 }
 
 async function failure(promise: Promise<unknown>): Promise<{ code: string; retryable: boolean; message: string }> {
@@ -81,6 +85,39 @@ describe('file connector: Azure Blob (Azurite)', () => {
     expect(Buffer.from(String(readBinary['content']), 'base64').equals(binary)).toBe(true);
     expect(readBinary['contentType']).toBe('application/x-test');
     expect(readBinary['size']).toBe(3000);
+  });
+
+  it('streams blobs into artifacts (asked for, and by default above 10 MB) and writes artifacts back, hash-checked and tenant-scoped', async () => {
+    const store = new MemoryArtifactStore();
+    const acme = artifactContext(store);
+    const blobs = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(container);
+    const small = randomBytes(5000);
+    await blobs.getBlockBlobClient('art/small.bin').uploadData(small, { blobHTTPHeaders: { blobContentType: 'application/x-test' } });
+    const asked = await run(connector, 'blobRead', { ...base(), path: 'art/small.bin', as: 'artifact' }, acme);
+    expect(asked).toMatchObject({ size: 5000, contentType: 'application/x-test', content: { size: 5000, contentType: 'application/x-test', sha256: sha256Hex(small) } });
+    expect((asked['content'] as ArtifactRef).$artifact).toMatch(/^artifact:\/\/acme\/r1\/s1\/files\/[0-9a-f-]{36}-small\.bin$/);
+
+    const large = randomBytes(MAX_CONTENT_BYTES + 1);
+    await blobs.getBlockBlobClient('art/large.bin').uploadData(large);
+    const auto = await run(connector, 'blobRead', { ...base(), path: 'art/large.bin' }, acme);
+    const ref = auto['content'] as ArtifactRef;
+    expect(isArtifactRef(ref)).toBe(true);
+    expect(ref).toMatchObject({ size: large.length, sha256: sha256Hex(large) });
+    expect((await failure(run(connector, 'blobRead', { ...base(), path: 'art/large.bin', as: 'content' }, acme))).code).toBe('FILE.TOO_LARGE');
+    expect((await failure(run(connector, 'blobRead', { ...base(), path: 'art/large.bin' }))).code).toBe('FILE.TOO_LARGE');
+
+    expect(await run(connector, 'blobWrite', { ...base(), path: 'art/copy.bin', content: ref }, acme)).toMatchObject({ size: large.length });
+    const copied = blobs.getBlobClient('art/copy.bin');
+    expect(sha256Hex(await copied.downloadToBuffer())).toBe(sha256Hex(large));
+    expect((await copied.getProperties()).contentType).toBe('application/octet-stream');
+
+    // Another tenant's reference is not found; altered content fails its hash check: neither leaves a blob behind.
+    const stolen = await failure(run(connector, 'blobWrite', { ...base(), path: 'art/stolen.bin', content: ref }, artifactContext(store, 'globex')));
+    expect(stolen.code).toBe('ARTIFACT.NOT_FOUND');
+    store.tamper('acme', artifactName(ref.$artifact), randomBytes(large.length));
+    expect((await failure(run(connector, 'blobWrite', { ...base(), path: 'art/tampered.bin', content: ref }, acme))).code).toBe('ARTIFACT.INTEGRITY_FAILED');
+    expect(await blobs.getBlobClient('art/stolen.bin').exists()).toBe(false);
+    expect(await blobs.getBlobClient('art/tampered.bin').exists()).toBe(false);
   });
 
   it('refuses to overwrite when overwrite is false', async () => {

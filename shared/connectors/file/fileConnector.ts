@@ -1,8 +1,9 @@
 /**
  * The built-in `file` connector: Azure Blob Storage (blobRead/Write/List/Delete/Copy/SetTier), Azure Files
  * (shareRead/Write/List/Delete/Move; the file endpoint is checked and pinned like the blob endpoint) and SFTP
- * (sftpRead/Write/List/Delete/Move). At most 10 MB per read/write (FILE.TOO_LARGE beyond; streaming through
- * artifacts is not done).
+ * (sftpRead/Write/List/Delete/Move). Content moves inline up to 10 MB per read/write; larger files stream through
+ * artifacts (`ActionContext.artifacts`): a read returns an artifact reference as `content` (asked for with
+ * `as: "artifact"`, or by default above 10 MB) and a write takes one as `content`, with bounded memory either way.
  *
  * Every connection goes through the SSRF guard (addressPolicy): the blob account endpoint must pass checkUrl
  * (http/https, 80/443 or an allowed port) and resolveAndCheck, and the SDK's sockets connect only to the checked
@@ -11,6 +12,8 @@
  * retryable; not found is FILE.NOT_FOUND, auth failures FILE.AUTH_FAILED (permanent). Messages never carry the
  * connection string, account key, SAS, password or private key.
  */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import type { ShareClient } from '@azure/storage-file-share';
 import type { ActionContext, ConnectorDefinition } from '../sdk.js';
@@ -24,9 +27,12 @@ import type {
 } from './fileInput.js';
 import {
   assertSize, blobCopyInputSchema, blobDeleteInputSchema, blobListInputSchema, blobReadInputSchema, blobSetTierInputSchema, blobWriteInputSchema,
-  checkPath, decodeContent, DEFAULT_LIST_RESULTS, encodeContent, MAX_CONTENT_BYTES, MAX_LIST_RESULTS,
+  checkPath, decodeContent, DEFAULT_LIST_RESULTS, MAX_CONTENT_BYTES, MAX_LIST_RESULTS,
   sftpDeleteInputSchema, sftpListInputSchema, sftpMoveInputSchema, sftpReadInputSchema, sftpWriteInputSchema,
 } from './fileInput.js';
+import { closeSource, DEFAULT_MAX_ARTIFACT_BYTES, fileToArtifact, readsIntoArtifact, sourceStream, writeSource, type WriteSource } from './fileArtifacts.js';
+import { ArtifactMeter, meteredBlocks } from '../../ports/artifactStreams.js';
+import type { ArtifactRef } from '../../ports/artifactStore.js';
 import { withSftp } from './sftpSession.js';
 import { openShareService } from './shareClient.js';
 import type { ShareDeleteInput, ShareListInput, ShareMoveInput, ShareReadInput, ShareTarget, ShareWriteInput } from './fileInput.js';
@@ -42,7 +48,13 @@ export interface FileConnectorOptions {
   egress?: { readonly allowHosts?: readonly string[]; readonly allowPorts?: readonly number[] } | undefined;
   /** Injectable resolver (tests); defaults to `dns.lookup`. */
   resolver?: Resolver;
+  /** The operator's cap on one file streamed into an artifact (default 2 GiB); larger → FILE.TOO_LARGE. */
+  maxArtifactBytes?: number;
 }
+
+/** Block size and parallelism of streamed Blob uploads: at most 16 MiB buffered per upload. */
+const UPLOAD_BLOCK_BYTES = 4 * 1024 * 1024;
+const UPLOAD_CONCURRENCY = 4;
 
 export type FileConnector = ConnectorDefinition & { close(): Promise<void> };
 
@@ -64,6 +76,20 @@ const outputObject = (required: string[]) => ({ type: 'object', required });
 export function createFileConnector(options: FileConnectorOptions = {}): FileConnector {
   const policy: EgressPolicy = { allowHosts: [...(options.egress?.allowHosts ?? [])], allowPorts: [...(options.egress?.allowPorts ?? [])] };
   const resolver = options.resolver;
+  const maxArtifactBytes = options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES;
+  /** Streams a file into a new artifact of the step (the file's base name is kept as a label). */
+  const toArtifact = (stream: AsyncIterable<Uint8Array | string>, context: ActionContext, path: string, contentType: string | undefined): Promise<ArtifactRef> =>
+    fileToArtifact(stream, context, { path, contentType, maxBytes: maxArtifactBytes });
+  /** Opens a write's content and always releases it (an unconsumed artifact stream is destroyed). */
+  async function withSource<T>(content: BlobWriteInput['content'], encoding: BlobWriteInput['encoding'], context: ActionContext, what: string, work: (source: WriteSource) => Promise<T>): Promise<T> {
+    let source: WriteSource | undefined;
+    try {
+      source = await writeSource(content, encoding, context, what);
+      return await work(source);
+    } finally {
+      closeSource(source);
+    }
+  }
   const agents = new Set<{ destroy(): void }>();
 
   async function withBlob<T>(input: BlobTarget, what: string, context: ActionContext, work: (service: BlobServiceClient, signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -122,9 +148,9 @@ export function createFileConnector(options: FileConnectorOptions = {}): FileCon
     name: 'file',
     description: 'Reads, writes, lists, copies, moves and deletes files in Azure Blob Storage, Azure Files shares and on SFTP servers (SSRF-guarded, at most 10 MB per call).',
     actions: [
-      defineAction<BlobReadInput, { content: string; contentType: string; size: number; etag: string }>({
+      defineAction<BlobReadInput, { content: string | ArtifactRef; contentType: string; size: number; etag: string }>({
         name: 'blobRead',
-        description: 'Reads a blob (≤ 10 MB) as utf8 or base64: { content, contentType, size, etag }.',
+        description: 'Reads a blob as utf8 or base64 (≤ 10 MB), or into an artifact (as: "artifact", or by default above 10 MB): { content, contentType, size, etag }.',
         input: blobReadInputSchema,
         output: outputObject(['content', 'contentType', 'size', 'etag']),
         run: (input, context) =>
@@ -133,33 +159,42 @@ export function createFileConnector(options: FileConnectorOptions = {}): FileCon
             const blob = service.getContainerClient(input.container).getBlobClient(input.path);
             const response = await blob.download(0, undefined, { abortSignal });
             const size = response.contentLength ?? 0;
-            if (size > MAX_CONTENT_BYTES) {
+            const contentType = response.contentType ?? 'application/octet-stream';
+            let intoArtifact: boolean;
+            try {
+              intoArtifact = readsIntoArtifact(input.as, size, context, `blobRead ${input.container}/${input.path}`);
+            } catch (error) {
               (response.readableStreamBody as { destroy?: () => void } | undefined)?.destroy?.();
-              assertSize(size);
+              throw error;
+            }
+            if (intoArtifact) {
+              const ref = await toArtifact(response.readableStreamBody ?? Readable.from([]), context, input.path, contentType);
+              context.log(`blob read ${input.container}/${input.path} → artifact (${ref.size} bytes)`);
+              return { content: ref, contentType, size: ref.size, etag: response.etag ?? '' };
             }
             const bytes = response.readableStreamBody ? await readStream(response.readableStreamBody, MAX_CONTENT_BYTES) : Buffer.alloc(0);
             context.log(`blob read ${input.container}/${input.path} (${bytes.length} bytes)`);
-            return { content: decodeContent(bytes, input.encoding), contentType: response.contentType ?? 'application/octet-stream', size: bytes.length, etag: response.etag ?? '' };
+            return { content: decodeContent(bytes, input.encoding), contentType, size: bytes.length, etag: response.etag ?? '' };
           }),
       }),
       defineAction<BlobWriteInput, { etag: string; size: number }>({
         name: 'blobWrite',
-        description: 'Writes a blob (≤ 10 MB) from utf8 or base64 content; overwrite defaults to true: { etag, size }.',
+        description: 'Writes a blob from utf8 or base64 content (≤ 10 MB) or from an artifact reference (streamed); overwrite defaults to true: { etag, size }.',
         input: blobWriteInputSchema,
         output: outputObject(['etag', 'size']),
         run: (input, context) =>
           withBlob(input, `blobWrite ${input.container}/${input.path}`, context, async (service, abortSignal) => {
             checkPath(input.path, true);
-            const bytes = encodeContent(input.content, input.encoding);
-            const blob = service.getContainerClient(input.container).getBlockBlobClient(input.path);
-            const contentType = input.contentType ?? (input.encoding === 'base64' ? 'application/octet-stream' : 'text/plain; charset=utf-8');
-            const response = await blob.upload(bytes, bytes.length, {
-              abortSignal,
-              blobHTTPHeaders: { blobContentType: contentType },
-              ...(input.overwrite === false ? { conditions: { ifNoneMatch: '*' } } : {}),
+            return withSource(input.content, input.encoding, context, `blobWrite ${input.container}/${input.path}`, async (source) => {
+              const blob = service.getContainerClient(input.container).getBlockBlobClient(input.path);
+              const contentType = input.contentType ?? (source.kind === 'artifact' ? source.contentType : input.encoding === 'base64' ? 'application/octet-stream' : 'text/plain; charset=utf-8');
+              const options = { abortSignal, blobHTTPHeaders: { blobContentType: contentType }, ...(input.overwrite === false ? { conditions: { ifNoneMatch: '*' } } : {}) };
+              // An artifact is staged block by block and committed only after its last byte passed the hash check.
+              const response = source.kind === 'bytes' ? await blob.upload(source.bytes, source.bytes.length, options) : await blob.uploadStream(source.stream, UPLOAD_BLOCK_BYTES, UPLOAD_CONCURRENCY, options);
+              const size = source.kind === 'bytes' ? source.bytes.length : source.size;
+              context.log(`blob write ${input.container}/${input.path} (${size} bytes)`);
+              return { etag: response.etag ?? '', size };
             });
-            context.log(`blob write ${input.container}/${input.path} (${bytes.length} bytes)`);
-            return { etag: response.etag ?? '', size: bytes.length };
           }),
       }),
       defineAction<BlobListInput, { items: { path: string; size: number; lastModified: string; contentType: string }[]; truncated: boolean }>({
@@ -230,9 +265,9 @@ export function createFileConnector(options: FileConnectorOptions = {}): FileCon
             return { tier: input.tier };
           }),
       }),
-      defineAction<ShareReadInput, { content: string; size: number; contentType: string }>({
+      defineAction<ShareReadInput, { content: string | ArtifactRef; size: number; contentType: string }>({
         name: 'shareRead',
-        description: 'Reads a file (≤ 10 MB) from an Azure Files share as utf8 or base64: { content, size, contentType }.',
+        description: 'Reads a file from an Azure Files share as utf8 or base64 (≤ 10 MB), or into an artifact (as: "artifact", or by default above 10 MB): { content, size, contentType }.',
         input: shareReadInputSchema,
         output: outputObject(['content', 'size', 'contentType']),
         run: (input, context) =>
@@ -240,8 +275,14 @@ export function createFileConnector(options: FileConnectorOptions = {}): FileCon
             checkPath(input.path, true);
             const file = share.rootDirectoryClient.getFileClient(input.path);
             const properties = await file.getProperties({ abortSignal });
-            assertSize(properties.contentLength ?? 0);
+            const intoArtifact = readsIntoArtifact(input.as, properties.contentLength ?? 0, context, `shareRead ${input.share}/${input.path}`);
             const response = await file.download(0, undefined, { abortSignal });
+            if (intoArtifact) {
+              const contentType = response.contentType ?? properties.contentType ?? 'application/octet-stream';
+              const ref = await toArtifact(response.readableStreamBody ?? Readable.from([]), context, input.path, contentType);
+              context.log(`share read ${input.share}/${input.path} → artifact (${ref.size} bytes)`);
+              return { content: ref, size: ref.size, contentType };
+            }
             const bytes = response.readableStreamBody ? await readStream(response.readableStreamBody, MAX_CONTENT_BYTES) : Buffer.alloc(0);
             context.log(`share read ${input.share}/${input.path} (${bytes.length} bytes)`);
             return { content: decodeContent(bytes, input.encoding), size: bytes.length, contentType: response.contentType ?? properties.contentType ?? 'application/octet-stream' };
@@ -249,23 +290,32 @@ export function createFileConnector(options: FileConnectorOptions = {}): FileCon
       }),
       defineAction<ShareWriteInput, { size: number }>({
         name: 'shareWrite',
-        description: 'Writes (replaces) a file (≤ 10 MB) in an Azure Files share, creating parent directories: { size }.',
+        description: 'Writes (replaces) a file in an Azure Files share from utf8 or base64 content (≤ 10 MB) or an artifact reference (streamed), creating parent directories: { size }.',
         input: shareWriteInputSchema,
         output: outputObject(['size']),
         run: (input, context) =>
           withShare(input, `shareWrite ${input.share}/${input.path}`, context, async (share, abortSignal) => {
             checkPath(input.path, true);
-            const bytes = encodeContent(input.content, input.encoding);
-            await ensureParents(share, input.path, abortSignal);
-            const file = share.rootDirectoryClient.getFileClient(input.path);
-            const contentType = input.contentType ?? (input.encoding === 'base64' ? 'application/octet-stream' : 'text/plain; charset=utf-8');
-            await file.create(bytes.length, { abortSignal, fileHttpHeaders: { fileContentType: contentType } });
-            for (let offset = 0; offset < bytes.length; offset += SHARE_RANGE_BYTES) {
-              const chunk = bytes.subarray(offset, Math.min(bytes.length, offset + SHARE_RANGE_BYTES));
-              await file.uploadRange(chunk, offset, chunk.length, { abortSignal });
-            }
-            context.log(`share write ${input.share}/${input.path} (${bytes.length} bytes)`);
-            return { size: bytes.length };
+            return withSource(input.content, input.encoding, context, `shareWrite ${input.share}/${input.path}`, async (source) => {
+              await ensureParents(share, input.path, abortSignal);
+              const file = share.rootDirectoryClient.getFileClient(input.path);
+              const contentType = input.contentType ?? (source.kind === 'artifact' ? source.contentType : input.encoding === 'base64' ? 'application/octet-stream' : 'text/plain; charset=utf-8');
+              const { stream, size } = sourceStream(source);
+              await file.create(size, { abortSignal, fileHttpHeaders: { fileContentType: contentType } });
+              try {
+                let offset = 0;
+                for await (const range of meteredBlocks(stream, SHARE_RANGE_BYTES, new ArtifactMeter(size))) {
+                  await file.uploadRange(range, offset, range.length, { abortSignal });
+                  offset += range.length;
+                }
+              } catch (error) {
+                // Azure Files has no commit: a file whose artifact failed its hash check is not left behind.
+                await file.delete().catch(() => undefined);
+                throw error;
+              }
+              context.log(`share write ${input.share}/${input.path} (${size} bytes)`);
+              return { size };
+            });
           }),
       }),
       defineAction<ShareListInput, { items: { name: string; type: 'file' | 'directory'; size: number }[]; truncated: boolean }>({
@@ -323,17 +373,21 @@ export function createFileConnector(options: FileConnectorOptions = {}): FileCon
             return { path: input.toPath };
           }),
       }),
-      defineAction<SftpReadInput, { content: string; size: number }>({
+      defineAction<SftpReadInput, { content: string | ArtifactRef; size: number }>({
         name: 'sftpRead',
-        description: 'Reads a file (≤ 10 MB) over SFTP as utf8 or base64: { content, size }.',
+        description: 'Reads a file over SFTP as utf8 or base64 (≤ 10 MB), or into an artifact (as: "artifact", or by default above 10 MB): { content, size }.',
         input: sftpReadInputSchema,
         output: outputObject(['content', 'size']),
-        run: (input) =>
+        run: (input, context) =>
           sftp(input, `sftpRead ${input.path}`, async (client) => {
             checkPath(input.path, false);
             const stat = await client.stat(input.path);
             if (stat.isDirectory) throw fileError(FileErrorCodes.invalidInput, `sftpRead ${input.path}: is a directory`, []);
-            assertSize(stat.size);
+            if (readsIntoArtifact(input.as, stat.size, context, `sftpRead ${input.path}`)) {
+              const ref = await toArtifact(client.createReadStream(input.path), context, input.path, undefined);
+              context.log(`sftp read ${input.path} → artifact (${ref.size} bytes)`);
+              return { content: ref, size: ref.size };
+            }
             const data = await client.get(input.path);
             const bytes = Buffer.isBuffer(data) ? data : Buffer.from(String(data));
             assertSize(bytes.length);
@@ -342,15 +396,30 @@ export function createFileConnector(options: FileConnectorOptions = {}): FileCon
       }),
       defineAction<SftpWriteInput, { size: number }>({
         name: 'sftpWrite',
-        description: 'Writes (replaces) a file over SFTP from utf8 or base64 content (≤ 10 MB): { size }.',
+        description: 'Writes (replaces) a file over SFTP from utf8 or base64 content (≤ 10 MB) or an artifact reference (streamed): { size }.',
         input: sftpWriteInputSchema,
         output: outputObject(['size']),
-        run: (input) =>
+        run: (input, context) =>
           sftp(input, `sftpWrite ${input.path}`, async (client) => {
             checkPath(input.path, false);
-            const bytes = encodeContent(input.content, input.encoding);
-            await client.put(bytes, input.path);
-            return { size: bytes.length };
+            return withSource(input.content, input.encoding, context, `sftpWrite ${input.path}`, async (source) => {
+              if (source.kind === 'bytes') {
+                await client.put(source.bytes, input.path);
+                return { size: source.bytes.length };
+              }
+              try {
+                const remote = client.createWriteStream(input.path);
+                const closed = new Promise<void>((resolve) => remote.once('close', () => resolve()));
+                await pipeline(source.stream, remote);
+                await closed;
+              } catch (error) {
+                // The remote file is written as the artifact streams; one that failed its hash check is removed.
+                await client.delete(input.path, true).catch(() => undefined);
+                throw error;
+              }
+              context.log(`sftp write ${input.path} (${source.size} bytes)`);
+              return { size: source.size };
+            });
           }),
       }),
       defineAction<SftpListInput, { items: { name: string; type: 'file' | 'directory'; size: number; modifiedAt: string }[] }>({

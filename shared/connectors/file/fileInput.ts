@@ -1,13 +1,18 @@
-import type { JsonSchema } from '../sdk.js';
+import type { ArtifactRef } from '../../ports/artifactStore.js';
+import { artifactRefSchema, type JsonSchema } from '../sdk.js';
 import { fileError, FileErrorCodes } from './fileErrors.js';
 
-/** Largest content one read or write moves (10 MB); larger files would need streaming through artifacts (not done). */
+/** Largest content one read or write moves inline (10 MB); larger files stream through artifacts. */
 export const MAX_CONTENT_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_LIST_RESULTS = 1000;
 export const MAX_LIST_RESULTS = 5000;
 export const MAX_PATH_LENGTH = 1024;
 
 export type FileEncoding = 'utf8' | 'base64';
+/** How a read returns the file: inline `content` (≤ 10 MB) or an artifact reference (default: inline up to 10 MB, artifact above). */
+export type FileReadAs = 'content' | 'artifact';
+/** What a write takes: inline text/base64, or an artifact reference streamed to the target. */
+export type FileWriteContent = string | ArtifactRef;
 export type BlobTier = 'Hot' | 'Cool' | 'Cold' | 'Archive';
 
 export interface BlobTarget {
@@ -15,8 +20,8 @@ export interface BlobTarget {
   connection: string;
   container: string;
 }
-export interface BlobReadInput extends BlobTarget { path: string; encoding?: FileEncoding }
-export interface BlobWriteInput extends BlobTarget { path: string; content: string; encoding?: FileEncoding; contentType?: string; overwrite?: boolean }
+export interface BlobReadInput extends BlobTarget { path: string; encoding?: FileEncoding; as?: FileReadAs }
+export interface BlobWriteInput extends BlobTarget { path: string; content: FileWriteContent; encoding?: FileEncoding; contentType?: string; overwrite?: boolean }
 export interface BlobListInput extends BlobTarget { prefix?: string; maxResults?: number }
 export interface BlobDeleteInput extends BlobTarget { path: string }
 export interface BlobCopyInput extends BlobTarget { path: string; toContainer?: string; toPath: string }
@@ -31,8 +36,8 @@ export interface SftpServer {
   /** Expected host key fingerprint: base64 SHA-256 as OpenSSH prints it, with or without `SHA256:`. */
   hostKeySha256?: string;
 }
-export interface SftpReadInput { sftp: SftpServer; path: string; encoding?: FileEncoding }
-export interface SftpWriteInput { sftp: SftpServer; path: string; content: string; encoding?: FileEncoding }
+export interface SftpReadInput { sftp: SftpServer; path: string; encoding?: FileEncoding; as?: FileReadAs }
+export interface SftpWriteInput { sftp: SftpServer; path: string; content: FileWriteContent; encoding?: FileEncoding }
 export interface SftpListInput { sftp: SftpServer; path?: string }
 export interface SftpDeleteInput { sftp: SftpServer; path: string }
 export interface SftpMoveInput { sftp: SftpServer; path: string; toPath: string }
@@ -49,13 +54,14 @@ const pathSchema = (blob: boolean): JsonSchema => ({
 const connection: JsonSchema = { type: 'string', minLength: 1, maxLength: 8192 };
 const container: JsonSchema = { type: 'string', minLength: 3, maxLength: 63, pattern: '^[a-z0-9]([a-z0-9]|-(?=[a-z0-9]))*$' };
 const encoding: JsonSchema = { type: 'string', enum: ['utf8', 'base64'] };
-const content: JsonSchema = { type: 'string', maxLength: Math.ceil((MAX_CONTENT_BYTES * 4) / 3) + 4 };
+const content: JsonSchema = { anyOf: [{ type: 'string', maxLength: Math.ceil((MAX_CONTENT_BYTES * 4) / 3) + 4 }, artifactRefSchema] };
+const as: JsonSchema = { enum: ['content', 'artifact'] };
 
 function object(required: string[], properties: Record<string, JsonSchema>): JsonSchema {
   return { type: 'object', additionalProperties: false, required, properties };
 }
 
-export const blobReadInputSchema = object(['connection', 'container', 'path'], { connection, container, path: pathSchema(true), encoding });
+export const blobReadInputSchema = object(['connection', 'container', 'path'], { connection, container, path: pathSchema(true), encoding, as });
 export const blobWriteInputSchema = object(['connection', 'container', 'path', 'content'], {
   connection, container, path: pathSchema(true), content, encoding,
   contentType: { type: 'string', minLength: 1, maxLength: 255 },
@@ -78,7 +84,7 @@ const sftp: JsonSchema = object(['host', 'username'], {
   privateKey: { type: 'string', maxLength: 32768 },
   hostKeySha256: { type: 'string', pattern: '^(SHA256:)?[A-Za-z0-9+/]{43}=?$' },
 });
-export const sftpReadInputSchema = object(['sftp', 'path'], { sftp, path: pathSchema(false), encoding });
+export const sftpReadInputSchema = object(['sftp', 'path'], { sftp, path: pathSchema(false), encoding, as });
 export const sftpWriteInputSchema = object(['sftp', 'path', 'content'], { sftp, path: pathSchema(false), content, encoding });
 export const sftpListInputSchema = object(['sftp'], { sftp, path: pathSchema(false) });
 export const sftpDeleteInputSchema = object(['sftp', 'path'], { sftp, path: pathSchema(false) });
@@ -106,7 +112,7 @@ export function decodeContent(bytes: Buffer, encoding: FileEncoding = 'utf8'): s
 
 export function assertSize(size: number): void {
   if (size > MAX_CONTENT_BYTES) {
-    throw fileError(FileErrorCodes.tooLarge, `The file is ${size} bytes; at most ${MAX_CONTENT_BYTES} bytes are read or written per call (streaming through artifacts is not supported).`, []);
+    throw fileError(FileErrorCodes.tooLarge, `The file is ${size} bytes; at most ${MAX_CONTENT_BYTES} bytes are read or written inline; larger files go through artifacts (as: "artifact" on reads, an artifact reference as content on writes).`, []);
   }
 }
 
@@ -115,8 +121,8 @@ export interface ShareTarget {
   connection: string;
   share: string;
 }
-export interface ShareReadInput extends ShareTarget { path: string; encoding?: FileEncoding }
-export interface ShareWriteInput extends ShareTarget { path: string; content: string; encoding?: FileEncoding; contentType?: string }
+export interface ShareReadInput extends ShareTarget { path: string; encoding?: FileEncoding; as?: FileReadAs }
+export interface ShareWriteInput extends ShareTarget { path: string; content: FileWriteContent; encoding?: FileEncoding; contentType?: string }
 export interface ShareListInput extends ShareTarget { directory?: string; maxResults?: number }
 export interface ShareDeleteInput extends ShareTarget { path: string }
 export interface ShareMoveInput extends ShareTarget { path: string; toPath: string }
@@ -124,7 +130,7 @@ export interface ShareMoveInput extends ShareTarget { path: string; toPath: stri
 /** Azure Files uploads at most 4 MiB per Put Range. */
 export const SHARE_RANGE_BYTES = 4 * 1024 * 1024;
 
-export const shareReadInputSchema = object(['connection', 'share', 'path'], { connection, share: container, path: pathSchema(true), encoding });
+export const shareReadInputSchema = object(['connection', 'share', 'path'], { connection, share: container, path: pathSchema(true), encoding, as });
 export const shareWriteInputSchema = object(['connection', 'share', 'path', 'content'], {
   connection, share: container, path: pathSchema(true), content, encoding,
   contentType: { type: 'string', minLength: 1, maxLength: 255 },
