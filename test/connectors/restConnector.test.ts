@@ -304,7 +304,9 @@ describe('rest connector: input schema', () => {
     expect(invalid({}).problems.some((p) => p.kind === 'required')).toBe(true);
     invalid({ url: 'https://api.example.com/', method: 'TRACE' });
     invalid({ url: 'https://api.example.com/', bodyType: 'xml' });
-    invalid({ url: 'https://api.example.com/', responseType: 'binary' });
+    invalid({ url: 'https://api.example.com/', responseType: 'blob' });
+    invalid({ url: 'https://api.example.com/', bodyType: 'stream' });
+    invalid({ url: 'https://api.example.com/', responseType: 'binary', maxResponseBytes: 0 });
   });
 
   it('rejects malformed auth, query, headers, timeout and expectStatus', () => {

@@ -24,5 +24,8 @@ export function encodeRequestBody(body: JsonValue | undefined, bodyType: RestReq
       }
       return { data: Buffer.from(form.toString(), 'utf8'), contentType: 'application/x-www-form-urlencoded' };
     }
+    case 'binary':
+      // An artifact reference is streamed (see artifactRequestBody); nothing else is a binary body.
+      throw new ConnectorError(REST_INPUT_INVALID, 'With bodyType "binary" the body must be an artifact reference.');
   }
 }

@@ -5,10 +5,12 @@
  * checked) → an undici `Client` whose `connect` dials only the checked addresses (pinning: no second DNS resolution,
  * so no DNS-rebinding window), while TLS SNI / certificate check and the Host header keep the hostname.
  * Redirects are followed manually and each hop is re-checked; Authorization, Cookie and Proxy-Authorization are
- * dropped once the origin changes. The response body is capped.
+ * dropped once the origin changes. The response body is capped, also while it streams (`guardedRequest` hands it to a
+ * reader, e.g. one that streams it into an artifact); a request body may be a stream, opened anew for every hop.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
+import type { Readable } from 'node:stream';
 import { Client, buildConnector, request } from 'undici';
 import { AppError } from '../../domain/errors.js';
 import { checkUrl, resolveAndCheck, type EgressPolicy, type Resolver } from './addressPolicy.js';
@@ -26,8 +28,11 @@ export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 
 export interface GuardedFetchInit {
   method?: HttpMethod | string;
   headers?: Record<string, string | string[] | undefined>;
-  /** Replayable body (307/308 redirects resend it). */
-  body?: string | Buffer | Uint8Array | null;
+  /**
+   * Replayable body (307/308 redirects resend it): bytes, or a function that opens the body as a stream, called once
+   * per hop that sends it (set `content-length` in the headers to avoid chunked encoding).
+   */
+  body?: string | Buffer | Uint8Array | (() => Promise<Readable>) | null;
   signal?: AbortSignal;
   policy: EgressPolicy;
   /** Redirect hops followed before failing with REST.TOO_MANY_REDIRECTS (default 5; 0 = fail on any redirect). */
@@ -42,13 +47,28 @@ export interface GuardedFetchInit {
   connectTimeoutMs?: number;
 }
 
-export interface GuardedResponse {
+export interface GuardedResponseHead {
   status: number;
   headers: IncomingHttpHeaders;
-  body: Buffer;
+  /** The final URL, after redirects. */
+  url: string;
+  /** The final host (for messages). */
+  host: string;
+}
+
+export interface GuardedResponse<TBody = Buffer> {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: TBody;
   /** The final URL, after redirects. */
   url: string;
 }
+
+/** A response body as readers get it. */
+export type ResponseBody = AsyncIterable<Buffer> & { destroy(error?: Error): unknown; on(event: 'error', listener: () => void): unknown };
+
+/** Reads the final response's body (after the content-length check against `maxResponseBytes`). */
+export type BodyReader<T> = (body: ResponseBody, head: GuardedResponseHead) => Promise<T>;
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
@@ -96,24 +116,44 @@ function pinnedClient(url: URL, addresses: string[], init: GuardedFetchInit): Cl
   return new Client(url.origin, { connect, headersTimeout: timeout, bodyTimeout: timeout, pipelining: 1 });
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(error?: Error): unknown; on(event: 'error', listener: () => void): unknown }, limit: number, host: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
+function tooLarge(host: string, limit: number): AppError {
+  return new AppError(RestErrorCodes.responseTooLarge, `Response from host "${host}" exceeds ${limit} bytes`, { details: { host, limit } });
+}
+
+/** The body's chunks, failing with REST.RESPONSE_TOO_LARGE (and dropping the connection) once more than `limit` bytes came. */
+export async function* cappedBody(body: ResponseBody, limit: number, host: string): AsyncGenerator<Buffer> {
   let total = 0;
   for await (const chunk of body) {
     total += chunk.length;
     if (total > limit) {
-      const error = new AppError(RestErrorCodes.responseTooLarge, `Response from host "${host}" exceeds ${limit} bytes`, { details: { host, limit } });
+      const error = tooLarge(host, limit);
       body.on('error', () => undefined);
       body.destroy(error);
       throw error;
     }
+    yield chunk;
+  }
+}
+
+/** The whole body, at most `limit` bytes (REST.RESPONSE_TOO_LARGE beyond). */
+export async function readCapped(body: ResponseBody, limit: number, host: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of cappedBody(body, limit, host)) {
     chunks.push(chunk);
+    total += chunk.length;
   }
   return Buffer.concat(chunks, total);
 }
 
-/** SSRF-guarded fetch: see the module comment. */
-export async function guardedFetch(url: string, init: GuardedFetchInit): Promise<GuardedResponse> {
+/** SSRF-guarded fetch: see the module comment. The body is read whole (at most `maxResponseBytes`). */
+export function guardedFetch(url: string, init: GuardedFetchInit): Promise<GuardedResponse> {
+  const limit = init.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  return guardedRequest(url, init, (body, head) => readCapped(body, limit, head.host));
+}
+
+/** {@link guardedFetch} with the final response's body handed to `read` (which must cap what it reads, see cappedBody). */
+export async function guardedRequest<T>(url: string, init: GuardedFetchInit, read: BodyReader<T>): Promise<GuardedResponse<T>> {
   const maxRedirects = init.maxRedirects ?? 5;
   const limit = init.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   let method = (init.method ?? 'GET').toUpperCase();
@@ -130,14 +170,16 @@ export async function guardedFetch(url: string, init: GuardedFetchInit): Promise
     }
     const addresses = await resolveAndCheck(host, init.policy, init.resolver);
     const client = pinnedClient(target, addresses, init);
+    let sent: Readable | undefined;
     try {
       let response: Awaited<ReturnType<typeof request>>;
       try {
+        const payload = body === null || method === 'GET' || method === 'HEAD' ? null : typeof body === 'function' ? (sent = await body()) : body;
         response = await request(target, {
           dispatcher: client,
           method: method as 'GET',
           headers,
-          body: body === null || method === 'GET' || method === 'HEAD' ? null : body,
+          body: payload,
           signal: init.signal,
           maxRedirections: 0,
         });
@@ -170,14 +212,14 @@ export async function guardedFetch(url: string, init: GuardedFetchInit): Promise
 
       const contentLength = Number(response.headers['content-length']);
       if (Number.isFinite(contentLength) && contentLength > limit) {
-        const error = new AppError(RestErrorCodes.responseTooLarge, `Response from host "${host}" exceeds ${limit} bytes`, { details: { host, limit } });
+        const error = tooLarge(host, limit);
         response.body.on('error', () => undefined);
         response.body.destroy(error);
         throw error;
       }
-      let data: Buffer;
+      let data: T;
       try {
-        data = await readCapped(response.body, limit, host);
+        data = await read(response.body, { status: response.statusCode, headers: response.headers, url: target.href, host });
       } catch (error) {
         if (error instanceof AppError) throw error;
         if ((error as { name?: string }).name === 'AbortError') throw error;
@@ -185,6 +227,7 @@ export async function guardedFetch(url: string, init: GuardedFetchInit): Promise
       }
       return { status: response.statusCode, headers: response.headers, body: data, url: target.href };
     } finally {
+      if (sent && !sent.destroyed) sent.destroy();
       client.destroy().catch(() => undefined);
     }
   }

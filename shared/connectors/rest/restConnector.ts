@@ -12,9 +12,11 @@ import { ConnectorError, defineAction, defineConnector } from '../sdk.js';
 import type { EgressPolicy, Resolver } from './addressPolicy.js';
 import { authParameters } from './authParameters.js';
 import { buildRequestUrl } from './buildRequestUrl.js';
+import { artifactRequestBody, binaryResponseLimit, DEFAULT_MAX_BINARY_RESPONSE_BYTES, isBinaryResponse, responseToArtifact } from './binaryBody.js';
 import { decodeResponseBody } from './decodeResponseBody.js';
 import { encodeRequestBody, REST_INPUT_INVALID } from './encodeRequestBody.js';
-import { guardedFetch, type GuardedResponse } from './guardedFetch.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, guardedRequest, readCapped, type GuardedResponse } from './guardedFetch.js';
+import type { ArtifactRef } from '../../ports/artifactStore.js';
 import { idempotencyKey } from './idempotencyKey.js';
 import { basicClientCredentials, OAuthTokenSource, REST_OAUTH_TOKEN_FAILED } from './oauthClientCredentials.js';
 import { responseHeaders } from './responseHeaders.js';
@@ -31,6 +33,8 @@ export interface RestConnectorOptions {
   resolver?: Resolver;
   /** Response body cap in bytes (guardedFetch's default, 10 MB, when absent). */
   maxResponseBytes?: number;
+  /** The operator maximum (and default) of a binary response streamed into an artifact (1 GiB when absent). */
+  maxBinaryResponseBytes?: number;
   /** Clock of the OAuth token cache (tests). */
   now?: () => number;
   /** Bound of the OAuth token cache (default 1,000 tokens; oldest evicted). */
@@ -38,6 +42,18 @@ export interface RestConnectorOptions {
 }
 
 const DEFAULT_TIMEOUT_SECONDS = 30;
+
+/** A response body as the connector keeps it: bytes to decode, or the artifact it was streamed into. */
+type KeptBody = { bytes: Buffer } | { artifact: ArtifactRef };
+
+/** The last path segment of a URL, as the label of the artifact a response goes into. */
+function fileLabel(url: string): string {
+  try {
+    return new URL(url).pathname.split('/').filter(Boolean).pop() ?? 'response';
+  } catch {
+    return 'response';
+  }
+}
 
 /** `url` without its query and fragment (the query may hold an API key) nor userinfo. */
 function withoutQuery(url: string): string {
@@ -85,15 +101,23 @@ export function createRestConnector(options: RestConnectorOptions = {}): Connect
             if (oauth.clientAuth === 'basic') context.redact?.(basicClientCredentials(oauth));
           }
           const urls = [input.url, ...(input.fallbackUrls ?? [])].map((candidate) => buildRequestUrl(candidate, input.query, auth.query));
-          const encoded = encodeRequestBody(input.body, input.bodyType);
-          if (encoded && (method === 'GET' || method === 'HEAD')) throw new ConnectorError(REST_INPUT_INVALID, `A ${method} request cannot have a body.`);
+          const streamed = artifactRequestBody(input.body, input.bodyType, context.artifacts);
+          const encoded = streamed ? undefined : encodeRequestBody(input.body, input.bodyType);
+          if ((encoded || streamed) && (method === 'GET' || method === 'HEAD')) throw new ConnectorError(REST_INPUT_INVALID, `A ${method} request cannot have a body.`);
+          const textLimit = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+          const binaryLimit = binaryResponseLimit(input.maxResponseBytes, options.maxBinaryResponseBytes ?? DEFAULT_MAX_BINARY_RESPONSE_BYTES);
+          const mayStream = input.responseType === 'binary' || ((input.responseType ?? 'auto') === 'auto' && context.artifacts !== undefined);
 
           const headers: Record<string, string> = {};
           for (const [name, value] of Object.entries(input.headers ?? {})) headers[name.toLowerCase()] = value;
           Object.assign(headers, auth.headers);
           if (encoded && headers['content-type'] === undefined) headers['content-type'] = encoded.contentType;
+          if (streamed) {
+            headers['content-type'] ??= streamed.contentType;
+            headers['content-length'] = String(streamed.size);
+          }
           if (headers['idempotency-key'] === undefined) headers['idempotency-key'] = idempotencyKey(context.runId, context.stepId);
-          headers['accept'] ??= input.responseType === 'text' ? 'text/plain, */*;q=0.8' : 'application/json, */*;q=0.8';
+          headers['accept'] ??= input.responseType === 'text' ? 'text/plain, */*;q=0.8' : input.responseType === 'binary' ? '*/*' : 'application/json, */*;q=0.8';
           const timeoutMs = Math.round((input.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000);
 
           const bearer = async (): Promise<{ accessToken: string; cached: boolean } | undefined> => {
@@ -103,23 +127,36 @@ export function createRestConnector(options: RestConnectorOptions = {}): Connect
             return token;
           };
 
+          const accepts = (status: number): boolean => (input.expectStatus ? input.expectStatus.includes(status) : status >= 200 && status < 300);
+
           /** One request to `url`; throws the mapped ConnectorError on a fault or an unaccepted status. */
-          const attempt = async (url: string): Promise<GuardedResponse> => {
+          const attempt = async (url: string): Promise<GuardedResponse<KeptBody>> => {
             const host = hostOf(url);
-            const send = async (accessToken: string | undefined): Promise<GuardedResponse> => {
+            const send = async (accessToken: string | undefined): Promise<GuardedResponse<KeptBody>> => {
               const timeoutSignal = AbortSignal.timeout(timeoutMs);
               const signal = AbortSignal.any([context.signal, timeoutSignal]);
               try {
-                return await guardedFetch(url, {
-                  method,
-                  headers: accessToken === undefined ? headers : { ...headers, authorization: `Bearer ${accessToken}` },
-                  body: encoded?.data ?? null,
-                  signal,
-                  policy,
-                  timeoutMs,
-                  ...(options.resolver ? { resolver: options.resolver } : {}),
-                  ...(options.maxResponseBytes === undefined ? {} : { maxResponseBytes: options.maxResponseBytes }),
-                });
+                return await guardedRequest<KeptBody>(
+                  url,
+                  {
+                    method,
+                    headers: accessToken === undefined ? headers : { ...headers, authorization: `Bearer ${accessToken}` },
+                    body: streamed?.open ?? encoded?.data ?? null,
+                    signal,
+                    policy,
+                    timeoutMs,
+                    ...(options.resolver ? { resolver: options.resolver } : {}),
+                    maxResponseBytes: mayStream ? Math.max(textLimit, binaryLimit) : textLimit,
+                  },
+                  // An accepted binary response streams into an artifact (capped while it streams); anything else is read whole.
+                  async (body, head) => {
+                    const contentType = [head.headers['content-type']].flat()[0];
+                    if (method !== 'HEAD' && accepts(head.status) && isBinaryResponse(input.responseType, contentType, context.artifacts)) {
+                      return { artifact: await responseToArtifact(body, context.artifacts, { contentType, name: fileLabel(head.url), limit: binaryLimit, host: head.host }) };
+                    }
+                    return { bytes: await readCapped(body, textLimit, head.host) };
+                  },
+                );
               } catch (error) {
                 throw toConnectorError(error, host, context.signal, timeoutSignal);
               }
@@ -132,12 +169,11 @@ export function createRestConnector(options: RestConnectorOptions = {}): Connect
               const fresh = await bearer();
               response = await send(fresh?.accessToken);
             }
-            const accepted = input.expectStatus ? input.expectStatus.includes(response.status) : response.status >= 200 && response.status < 300;
-            if (!accepted) throw statusError(response.status, hostOf(response.url), response.headers);
+            if (!accepts(response.status)) throw statusError(response.status, hostOf(response.url), response.headers);
             return response;
           };
 
-          let response: GuardedResponse | undefined;
+          let response: GuardedResponse<KeptBody> | undefined;
           let answeredBy = urls[0]!;
           for (let index = 0; index < urls.length; index += 1) {
             const url = urls[index]!;
@@ -157,7 +193,8 @@ export function createRestConnector(options: RestConnectorOptions = {}): Connect
 
           const finalHost = hostOf(response.url);
           const contentType = response.headers['content-type'];
-          const body = method === 'HEAD' ? null : decodeResponseBody(response.body, Array.isArray(contentType) ? contentType[0] : contentType, input.responseType, finalHost);
+          const kept = response.body;
+          const body = method === 'HEAD' ? null : 'artifact' in kept ? kept.artifact : decodeResponseBody(kept.bytes, Array.isArray(contentType) ? contentType[0] : contentType, input.responseType === 'binary' ? 'auto' : input.responseType, finalHost);
           context.log(`${method} ${hostOf(answeredBy)} → HTTP ${response.status}`);
           return { status: response.status, headers: responseHeaders(response.headers), body, url: withoutQuery(response.url) };
         },

@@ -30,9 +30,13 @@ export interface RestRequestInput {
   fallbackUrls?: string[];
   query?: Record<string, QueryScalar | QueryScalar[]>;
   headers?: Record<string, string>;
+  /** Any JSON value, or an artifact reference streamed as the body (`bodyType` `binary`, or absent). */
   body?: JsonValue;
-  bodyType?: 'json' | 'form' | 'text';
-  responseType?: 'json' | 'text' | 'auto';
+  bodyType?: 'json' | 'form' | 'text' | 'binary';
+  /** `binary` streams the body into an artifact (`body` is its reference); `auto` does so for non-text content types. */
+  responseType?: 'json' | 'text' | 'auto' | 'binary';
+  /** Cap of a body streamed into an artifact (default and maximum: the operator's, see RestConnectorOptions). */
+  maxResponseBytes?: number;
   auth?: RestAuth;
   timeoutSeconds?: number;
   expectStatus?: number[];
@@ -77,9 +81,10 @@ export const restRequestInputSchema: JsonSchema = {
       propertyNames: { pattern: HEADER_NAME },
       additionalProperties: { type: 'string', maxLength: 8192, pattern: HEADER_VALUE },
     },
-    body: { description: 'Any JSON value: sent as JSON, as a form (an object of scalars / arrays of scalars) or as text (a string).' },
-    bodyType: { enum: ['json', 'form', 'text'], default: 'json' },
-    responseType: { enum: ['json', 'text', 'auto'], default: 'auto' },
+    body: { description: 'Any JSON value: sent as JSON, as a form (an object of scalars / arrays of scalars), as text (a string), or an artifact reference streamed as binary.' },
+    bodyType: { enum: ['json', 'form', 'text', 'binary'], default: 'json' },
+    responseType: { enum: ['json', 'text', 'auto', 'binary'], default: 'auto' },
+    maxResponseBytes: { type: 'integer', minimum: 1, description: 'Cap of a binary response streamed into an artifact; at most the operator maximum.' },
     auth: {
       oneOf: [
         {
