@@ -27,6 +27,9 @@ export interface ArtifactContent {
   contentType: string;
 }
 
+/** Content to stream into an artifact: a Readable, an async generator, or chunks already at hand. */
+export type ArtifactSource = AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;
+
 export interface PutArtifactStreamOptions extends PutArtifactOptions {
   /**
    * Refuses content longer than this while it is read (`ARTIFACT.TOO_LARGE`; nothing is committed). Defaults to
@@ -65,7 +68,7 @@ export interface ArtifactStore {
    * them with the hash, so a half-written artifact never becomes visible). Same names, rules and reference as
    * `put`; longer than `maxBytes` → `ARTIFACT.TOO_LARGE`. An error of `content` itself is passed on unchanged.
    */
-  putStream(tenantId: string, name: string, content: AsyncIterable<Uint8Array | string>, options?: PutArtifactStreamOptions): Promise<ArtifactRef>;
+  putStream(tenantId: string, name: string, content: ArtifactSource, options?: PutArtifactStreamOptions): Promise<ArtifactRef>;
   /**
    * Opens the content as a stream, after the same tenant and reference checks as `get`. A size that differs from
    * the reference fails at once; a hash mismatch fails the stream at its end (`ARTIFACT.INTEGRITY_FAILED`), so a
@@ -93,7 +96,7 @@ export interface StepArtifacts {
    * Streams `content` into a new artifact and returns its reference (the claim check's shape). `name` is a label
    * kept in the artifact's name (sanitized); an invalid or absent content type becomes `application/octet-stream`.
    */
-  create(content: AsyncIterable<Uint8Array | string>, options?: { contentType?: string | undefined; name?: string | undefined; maxBytes?: number | undefined }): Promise<ArtifactRef>;
+  create(content: ArtifactSource, options?: { contentType?: string | undefined; name?: string | undefined; maxBytes?: number | undefined }): Promise<ArtifactRef>;
 }
 
 export const ArtifactErrorCodes = {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { AppError } from '../domain/errors.js';
-import { artifactUri, ArtifactErrorCodes, verifyArtifactDigest, type ArtifactRef, type ResolvedArtifactRef } from './artifactStore.js';
+import { artifactUri, ArtifactErrorCodes, verifyArtifactDigest, type ArtifactRef, type ArtifactSource, type ResolvedArtifactRef } from './artifactStore.js';
 
 /**
  * Counts and hashes content as it streams into an artifact, refusing it once it passes `maxBytes`. Shared by the
@@ -35,7 +35,7 @@ export class ArtifactMeter {
  * Re-chunks `source` into blocks of exactly `blockBytes` (the last one shorter; none for empty content), passing
  * every byte through `meter`. At most one block plus one source chunk is held at a time.
  */
-export async function* meteredBlocks(source: AsyncIterable<Uint8Array | string>, blockBytes: number, meter: ArtifactMeter): AsyncGenerator<Buffer> {
+export async function* meteredBlocks(source: ArtifactSource, blockBytes: number, meter: ArtifactMeter): AsyncGenerator<Buffer> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   for await (const item of source) {

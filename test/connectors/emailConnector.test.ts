@@ -6,7 +6,10 @@ import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEmailConnector, type EmailConnectorOptions } from '../../shared/connectors/email/emailConnector.js';
 import { ConnectorError, ConnectorRegistry, type ActionContext } from '../../shared/connectors/sdk.js';
-import { ValidationError } from '../../shared/domain/errors.js';
+import { AppError, ValidationError } from '../../shared/domain/errors.js';
+import { MemoryArtifactStore } from '../../shared/adapters/memory/memoryArtifactStore.js';
+import { sha256Hex, type ArtifactRef } from '../../shared/ports/artifactStore.js';
+import { artifactContext, artifactName } from '../support/artifactContext.js';
 
 const USER = 'mailer';
 const PASSWORD = 's3cret-Pa55word-xyz';
@@ -120,9 +123,9 @@ function registryFor(options: EmailConnectorOptions): ConnectorRegistry {
 const loopbackSmtp = (): EmailConnectorOptions => ({ egress: { allowHosts: ['127.0.0.1'], allowPorts: [smtpPort] } });
 
 /** Validates against the schema (as the engine does), then runs the action. */
-async function call(registry: ConnectorRegistry, action: 'send' | 'sendGrid', input: Record<string, unknown>): Promise<unknown> {
+async function call(registry: ConnectorRegistry, action: 'send' | 'sendGrid', input: Record<string, unknown>, actionContext: ActionContext = context): Promise<unknown> {
   registry.validateInput('email', action, input);
-  return registry.action('email', action).run(input as never, context);
+  return registry.action('email', action).run(input as never, actionContext);
 }
 
 async function failure(promise: Promise<unknown>): Promise<ConnectorError> {
@@ -370,6 +373,63 @@ describe('email.sendGrid', () => {
     const error = await failure(call(registryFor({ egress: { allowPorts: [sendGridPort] }, sendGridBaseUrl: `http://127.0.0.1:${sendGridPort}` }), 'sendGrid', sendGridInput()));
     expect(error.code).toBe('SSRF.BLOCKED');
     expect(error.message).not.toContain(API_KEY);
+    expect(sendGridSeen).toHaveLength(0);
+  });
+});
+
+describe('email attachments from artifacts', () => {
+  const code = async (promise: Promise<unknown>): Promise<string> => {
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(AppError);
+    return (error as AppError).code;
+  };
+  /** A reference claiming `size` bytes (the size checks run on the claim, before anything is opened). */
+  const claiming = (ref: ArtifactRef, size: number): ArtifactRef => ({ ...ref, size });
+
+  it('send streams artifact attachments into the message, typed from the artifact unless given', async () => {
+    const store = new MemoryArtifactStore();
+    const acme = artifactContext(store);
+    const pdf = randomBytes(3 * 1024 * 1024 + 5);
+    const ref = await acme.artifacts!.create([pdf], { contentType: 'application/pdf', name: 'invoice.pdf' });
+    const csv = await acme.artifacts!.create([Buffer.from('a,b\n1,2\n')], { contentType: 'text/csv' });
+    await call(registryFor(loopbackSmtp()), 'send', smtpInput({ attachments: [{ filename: 'invoice.pdf', content: ref }, { filename: 'data.txt', contentType: 'text/plain', content: csv }, { filename: 'inline.txt', content: 'inline' }] }), acme);
+    expect(received).toHaveLength(1);
+    const [invoice, data, inline] = received[0]!.parsed.attachments;
+    expect(invoice).toMatchObject({ filename: 'invoice.pdf', contentType: 'application/pdf' });
+    expect(sha256Hex(invoice!.content)).toBe(sha256Hex(pdf));
+    expect(data).toMatchObject({ filename: 'data.txt', contentType: 'text/plain' });
+    expect(data!.content.toString()).toBe('a,b\n1,2\n');
+    expect(inline!.content.toString()).toBe('inline');
+  });
+
+  it('send refuses another tenant’s artifact, too much in all, and altered content, delivering nothing', async () => {
+    const store = new MemoryArtifactStore();
+    const acme = artifactContext(store);
+    const ref = await acme.artifacts!.create([randomBytes(200_000)], { contentType: 'application/octet-stream' });
+    const registry = registryFor(loopbackSmtp());
+    expect(await code(call(registry, 'send', smtpInput({ attachments: [{ filename: 'x.bin', content: ref }] }), artifactContext(store, 'globex')))).toBe('ARTIFACT.NOT_FOUND');
+    expect(await code(call(registry, 'send', smtpInput({ attachments: [{ filename: 'x.bin', content: claiming(ref, 60 * 1024 * 1024) }, { filename: 'y.bin', content: claiming(ref, 60 * 1024 * 1024) }] }), acme))).toBe('EMAIL.ATTACHMENT_TOO_LARGE');
+    expect(connections).toBe(0);
+    expect(await code(call(registry, 'send', smtpInput({ attachments: [{ filename: 'x.bin', content: ref }] })))).toBe('EMAIL.INPUT_INVALID');
+    store.tamper('acme', artifactName(ref.$artifact), randomBytes(200_000));
+    expect(await code(call(registry, 'send', smtpInput({ attachments: [{ filename: 'x.bin', content: ref }] }), acme))).toBe('ARTIFACT.INTEGRITY_FAILED');
+    expect(received).toHaveLength(0);
+  });
+
+  it('sendGrid base64-encodes artifact attachments, at most 20 MiB in all, before any request', async () => {
+    const store = new MemoryArtifactStore();
+    const acme = artifactContext(store);
+    const bytes = randomBytes(100_000);
+    const ref = await acme.artifacts!.create([bytes], { contentType: 'image/png' });
+    const registry = registryFor({ egress: { allowHosts: ['127.0.0.1'], allowPorts: [sendGridPort] }, sendGridBaseUrl: `http://127.0.0.1:${sendGridPort}` });
+    const input = (attachments: unknown[]) => ({ apiKey: API_KEY, from: 'robot@example.com', to: 'alice@example.com', subject: 'Hello', text: 'plain', attachments });
+    await call(registry, 'sendGrid', input([{ filename: 'chart.png', content: ref }]), acme);
+    expect((sendGridSeen[0]!.body as { attachments: unknown[] }).attachments).toEqual([{ content: bytes.toString('base64'), filename: 'chart.png', type: 'image/png', disposition: 'attachment' }]);
+    sendGridSeen.length = 0;
+    expect(await code(call(registry, 'sendGrid', input([{ filename: 'a.png', content: claiming(ref, 15 * 1024 * 1024) }, { filename: 'b.txt', content: 'x'.repeat(6 * 1024 * 1024) }]), acme))).toBe('EMAIL.ATTACHMENT_TOO_LARGE');
     expect(sendGridSeen).toHaveLength(0);
   });
 });

@@ -15,6 +15,7 @@ import {
   verifyArtifactContent,
   type ArtifactContent,
   type ArtifactReadStream,
+  type ArtifactSource,
   type ArtifactRef,
   type ArtifactStore,
   type PutArtifactOptions,
@@ -80,7 +81,7 @@ export class BlobArtifactStore implements ArtifactStore {
     }
   }
 
-  async putStream(tenantId: string, name: string, content: AsyncIterable<Uint8Array | string>, options?: PutArtifactStreamOptions): Promise<ArtifactRef> {
+  async putStream(tenantId: string, name: string, content: ArtifactSource, options?: PutArtifactStreamOptions): Promise<ArtifactRef> {
     assertArtifactTenant(tenantId, 'write');
     assertArtifactName(name);
     const { contentType, metadata } = checkPutOptions(options);

@@ -13,6 +13,7 @@ import {
   verifyArtifactContent,
   type ArtifactContent,
   type ArtifactReadStream,
+  type ArtifactSource,
   type ArtifactRef,
   type ArtifactStore,
   type PutArtifactOptions,
@@ -55,7 +56,7 @@ export class MemoryArtifactStore implements ArtifactStore {
   }
 
   /** Memory is where the content ends up here, so it is collected, but checked and hashed exactly as the Blob adapter does. */
-  async putStream(tenantId: string, name: string, content: AsyncIterable<Uint8Array | string>, options?: PutArtifactStreamOptions): Promise<ArtifactRef> {
+  async putStream(tenantId: string, name: string, content: ArtifactSource, options?: PutArtifactStreamOptions): Promise<ArtifactRef> {
     assertArtifactTenant(tenantId, 'write');
     assertArtifactName(name);
     const { contentType, metadata } = checkPutOptions(options);

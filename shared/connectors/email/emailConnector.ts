@@ -7,7 +7,9 @@
  * `guardedFetch` with the same policy.
  *
  * Templates: `subject`, `text` and `html` are plain strings; the engine renders expressions before the connector
- * runs. Attachments are inline strings (UTF-8 or base64); artifact references in inputs are resolved by the engine.
+ * runs. Attachments are inline strings (UTF-8 or base64) or artifact references: `send` streams them into the
+ * message (at most 100 MiB in all), `sendGrid` base64-encodes them into its JSON body (at most 20 MiB in all;
+ * EMAIL.ATTACHMENT_TOO_LARGE beyond).
  *
  * Errors: temporary SMTP replies (4xx), connection failures, timeouts, HTTP 429/5xx are retryable; permanent SMTP
  * replies (5xx), authentication failures and other HTTP statuses are not. Messages never hold the password, the API
@@ -24,6 +26,7 @@ import {
   type SendGridSendInput,
   type SmtpSendInput,
 } from './emailInput.js';
+import { openStreamedAttachments, readAttachments } from './attachmentArtifacts.js';
 import { prepareMessage } from './prepareMessage.js';
 import { redactSecrets } from '../../domain/redaction.js';
 import { sendSmtp, type SmtpSendResult, type SmtpTimeouts } from './sendSmtp.js';
@@ -74,11 +77,19 @@ export function createEmailConnector(options: EmailConnectorOptions = {}): Conne
           const port = input.smtp.port ?? 587;
           const host = input.smtp.host.toLowerCase();
           try {
-            const message = prepareMessage(input);
+            const prepared = prepareMessage(input);
             const endpoint = await smtpEndpoint(input.smtp.host, port, policy, options.resolver);
-            const result = await sendSmtp(endpoint, input.smtp, message, context.signal, options.smtpTimeouts);
-            context.log(`SMTP ${endpoint.hostname}:${port} → ${result.accepted.length} accepted, ${result.rejected.length} rejected`);
-            return result;
+            const { message, close, failure } = await openStreamedAttachments(prepared, context.artifacts);
+            try {
+              const result = await sendSmtp(endpoint, input.smtp, message, context.signal, options.smtpTimeouts);
+              context.log(`SMTP ${endpoint.hostname}:${port} → ${result.accepted.length} accepted, ${result.rejected.length} rejected`);
+              return result;
+            } catch (error) {
+              // An attachment that failed (altered artifact, storage down) is the cause, not the transport.
+              throw failure() ?? error;
+            } finally {
+              close();
+            }
           } catch (error) {
             throw scrub(smtpError(error, host, context.signal), secrets);
           }
@@ -91,7 +102,7 @@ export function createEmailConnector(options: EmailConnectorOptions = {}): Conne
         output: sendGridSendOutputSchema,
         run: async (input, context) => {
           try {
-            const message = prepareMessage(input);
+            const message = await readAttachments(prepareMessage(input), context.artifacts);
             const result = await sendViaSendGrid(message, input.apiKey, { baseUrl: options.sendGridBaseUrl, policy, resolver: options.resolver, signal: context.signal });
             context.log(`SendGrid → accepted${result.messageId ? ` (${result.messageId})` : ''}`);
             return result;

@@ -1,4 +1,5 @@
-import type { JsonSchema } from '../sdk.js';
+import type { ArtifactRef } from '../../ports/artifactStore.js';
+import { artifactRefSchema, type JsonSchema } from '../sdk.js';
 
 /**
  * The inputs of the `email` connector's actions (secret references already resolved to plain strings by the engine).
@@ -6,16 +7,17 @@ import type { JsonSchema } from '../sdk.js';
  * Templates: `subject`, `text` and `html` are plain strings. The workflow engine renders `{{ … }}` expressions in
  * step inputs before the connector runs, so there is deliberately no template engine here.
  *
- * Attachments: `content` is a string, UTF-8 text (`encoding: 'utf8'`, the default) or base64 (`'base64'`). An
- * input may hold an artifact reference (`{ "$artifact": "artifact://…", … }`) instead: the engine resolves artifact
- * references in step inputs (`resolveArtifacts`) before the connector runs, so a text/JSON artifact arrives as its
- * content. A binary artifact stays a reference there; it fails this schema (content must be a string) until it is
- * passed base64-encoded.
+ * Attachments: `content` is a string, UTF-8 text (`encoding: 'utf8'`, the default) or base64 (`'base64'`), or an
+ * artifact reference (`{ "$artifact": "artifact://…", … }`). The engine resolves claim-checked text/JSON artifacts
+ * in step inputs before the connector runs (they arrive as strings); binary artifacts and those a connector
+ * streamed stay references, which `send` streams into the message (at most {@link MAX_STREAMED_ATTACHMENT_BYTES}
+ * in all) and `sendGrid` reads and base64-encodes (at most {@link MAX_SENDGRID_ATTACHMENT_BYTES} in all).
  */
 export interface EmailAttachmentInput {
   filename: string;
+  /** Defaults to the artifact's content type for a reference. */
   contentType?: string;
-  content: string;
+  content: string | ArtifactRef;
   encoding?: 'utf8' | 'base64';
 }
 
@@ -69,10 +71,16 @@ export const EmailErrorCodes = {
   timeout: 'EMAIL.TIMEOUT',
   sendGridStatus: 'EMAIL.SENDGRID_STATUS',
   sendGridFailed: 'EMAIL.SENDGRID_FAILED',
+  /** Attachments from artifacts exceed what the action can send (SMTP streamed, or SendGrid base64 in the JSON body). */
+  attachmentTooLarge: 'EMAIL.ATTACHMENT_TOO_LARGE',
 } as const;
 
 export const MAX_ATTACHMENTS = 10;
 export const MAX_ATTACHMENT_TOTAL_BYTES = 10 * 1024 * 1024;
+/** SMTP: artifact attachments are streamed into the message; their sizes may add up to this (100 MiB). */
+export const MAX_STREAMED_ATTACHMENT_BYTES = 100 * 1024 * 1024;
+/** SendGrid: every attachment is base64 inside one JSON body (the API takes 30 MB per message): at most 20 MiB in all. */
+export const MAX_SENDGRID_ATTACHMENT_BYTES = 20 * 1024 * 1024;
 
 /** No CR, LF or NUL (header injection). */
 export const NO_CRLF = '^[^\\r\\n\\u0000]*$';
@@ -89,7 +97,10 @@ const attachment: JsonSchema = {
   properties: {
     filename: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^\\r\\n\\u0000/\\\\]*$' },
     contentType: { type: 'string', maxLength: 255, pattern: "^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(;[^\\r\\n\\u0000]*)?$" },
-    content: { type: 'string', maxLength: Math.ceil((MAX_ATTACHMENT_TOTAL_BYTES * 4) / 3) + 4096, description: 'UTF-8 text or base64 (see encoding). Artifact references are resolved by the engine.' },
+    content: {
+      anyOf: [{ type: 'string', maxLength: Math.ceil((MAX_ATTACHMENT_TOTAL_BYTES * 4) / 3) + 4096 }, artifactRefSchema],
+      description: 'UTF-8 text or base64 (see encoding), or an artifact reference (streamed).',
+    },
     encoding: { enum: ['utf8', 'base64'], default: 'utf8' },
   },
 };

@@ -1,12 +1,9 @@
+import { isArtifactRef, type ArtifactRef } from '../../ports/artifactStore.js';
 import { ConnectorError } from '../sdk.js';
 import { EmailErrorCodes, MAX_ATTACHMENT_TOTAL_BYTES, MAX_ATTACHMENTS, type EmailMessageInput } from './emailInput.js';
 
-/** One attachment, decoded. */
-export interface PreparedAttachment {
-  filename: string;
-  contentType: string;
-  content: Buffer;
-}
+/** One attachment: decoded inline content, or the artifact it is read from when sent. */
+export type PreparedAttachment = { filename: string; contentType: string } & ({ content: Buffer } | { artifact: ArtifactRef });
 
 /** A message checked at run time (the schema already ran; this is defence in depth before any connection). */
 export interface PreparedMessage {
@@ -61,8 +58,14 @@ export function prepareMessage(input: EmailMessageInput): PreparedMessage {
   if (raw.length > MAX_ATTACHMENTS) throw invalid(`At most ${MAX_ATTACHMENTS} attachments are allowed.`);
   let total = 0;
   for (const [index, item] of raw.entries()) {
-    if (typeof item.content !== 'string') throw invalid(`Attachment ${index} has no string content (binary artifacts must be passed base64-encoded).`);
     if (CONTROL.test(item.filename) || /[/\\]/.test(item.filename)) throw invalid(`Attachment ${index} has an invalid file name.`);
+    if (isArtifactRef(item.content)) {
+      const contentType = item.contentType ?? item.content.contentType;
+      if (CONTROL.test(contentType)) throw invalid(`Attachment ${index} has an invalid content type.`);
+      attachments.push({ filename: item.filename, contentType, artifact: item.content });
+      continue;
+    }
+    if (typeof item.content !== 'string') throw invalid(`Attachment ${index} has neither string content nor an artifact reference.`);
     let content: Buffer;
     if (item.encoding === 'base64') {
       const compact = item.content.replace(/\s+/g, '');

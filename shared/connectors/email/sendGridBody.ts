@@ -1,4 +1,4 @@
-import type { PreparedMessage } from './prepareMessage.js';
+import type { SendableMessage } from './attachmentArtifacts.js';
 
 export interface SendGridAddress {
   email: string;
@@ -14,7 +14,7 @@ export function sendGridAddress(text: string): SendGridAddress {
 }
 
 /** The SendGrid v3 `/v3/mail/send` JSON body for a prepared message. */
-export function sendGridBody(message: PreparedMessage): Record<string, unknown> {
+export function sendGridBody(message: SendableMessage<Buffer>): Record<string, unknown> {
   const personalization: Record<string, unknown> = { to: message.to.map(sendGridAddress) };
   if (message.cc.length) personalization['cc'] = message.cc.map(sendGridAddress);
   if (message.bcc.length) personalization['bcc'] = message.bcc.map(sendGridAddress);

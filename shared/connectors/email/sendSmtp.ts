@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import nodemailer from 'nodemailer';
 import type { SmtpEndpoint } from './smtpEndpoint.js';
-import type { PreparedMessage } from './prepareMessage.js';
+import type { SendableMessage } from './attachmentArtifacts.js';
 import type { SmtpServerInput } from './emailInput.js';
 
 export interface SmtpSendResult {
@@ -28,9 +28,9 @@ function addressText(value: unknown): string {
 /**
  * Sends one message through nodemailer to the already checked endpoint: `host` is the checked IP address (so
  * nodemailer never resolves the name again), `servername` / `tls.servername` keep the hostname for SNI and the
- * certificate check. No file or URL access for message parts (content is always given inline).
+ * certificate check. No file or URL access for message parts (content is given inline, or as an artifact's stream).
  */
-export async function sendSmtp(endpoint: SmtpEndpoint, server: SmtpServerInput, message: PreparedMessage, signal: AbortSignal, timeouts: SmtpTimeouts = DEFAULT_TIMEOUTS): Promise<SmtpSendResult> {
+export async function sendSmtp(endpoint: SmtpEndpoint, server: SmtpServerInput, message: SendableMessage, signal: AbortSignal, timeouts: SmtpTimeouts = DEFAULT_TIMEOUTS): Promise<SmtpSendResult> {
   const credentials = server.username !== undefined || server.password !== undefined;
   const startTls = server.startTls ?? (credentials ? 'required' : 'opportunistic');
   const secure = server.secure ?? false;

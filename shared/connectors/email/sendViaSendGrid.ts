@@ -4,7 +4,7 @@ import { guardedFetch, type GuardedResponse } from '../rest/guardedFetch.js';
 import { retryAfterSeconds } from '../rest/retryAfterSeconds.js';
 import { ConnectorError } from '../sdk.js';
 import { EmailErrorCodes } from './emailInput.js';
-import type { PreparedMessage } from './prepareMessage.js';
+import type { SendableMessage } from './attachmentArtifacts.js';
 import { redactSecrets } from '../../domain/redaction.js';
 import { sendGridBody } from './sendGridBody.js';
 
@@ -30,7 +30,7 @@ function hostOf(url: string): string {
  * are retryable, other statuses permanent. Messages carry the host and status only (never the key or the body).
  */
 export async function sendViaSendGrid(
-  message: PreparedMessage,
+  message: SendableMessage<Buffer>,
   apiKey: string,
   options: { baseUrl?: string | undefined; policy: EgressPolicy; resolver?: Resolver | undefined; signal: AbortSignal },
 ): Promise<SendGridResult> {

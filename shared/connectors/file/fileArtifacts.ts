@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { AppError } from '../../domain/errors.js';
-import { ArtifactErrorCodes, isArtifactRef, MAX_STREAMED_ARTIFACT_BYTES, type ArtifactReadStream, type ArtifactRef } from '../../ports/artifactStore.js';
+import { ArtifactErrorCodes, isArtifactRef, MAX_STREAMED_ARTIFACT_BYTES, type ArtifactReadStream, type ArtifactRef, type ArtifactSource } from '../../ports/artifactStore.js';
 import type { ActionContext } from '../sdk.js';
 import { fileError, FileErrorCodes } from './fileErrors.js';
 import { assertSize, encodeContent, MAX_CONTENT_BYTES, type FileEncoding, type FileReadAs } from './fileInput.js';
@@ -22,7 +22,7 @@ export function readsIntoArtifact(as: FileReadAs | undefined, size: number, cont
 }
 
 /** Streams a file's content into a new artifact of the step; longer than `maxBytes` → FILE.TOO_LARGE. */
-export async function fileToArtifact(stream: AsyncIterable<Uint8Array | string>, context: ActionContext, options: { path: string; contentType: string | undefined; maxBytes: number }): Promise<ArtifactRef> {
+export async function fileToArtifact(stream: ArtifactSource, context: ActionContext, options: { path: string; contentType: string | undefined; maxBytes: number }): Promise<ArtifactRef> {
   if (!context.artifacts) throw fileError(FileErrorCodes.unsupported, 'Artifacts are not available to this call', []);
   try {
     return await context.artifacts.create(stream, { contentType: options.contentType, name: options.path, maxBytes: options.maxBytes });

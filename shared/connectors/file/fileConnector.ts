@@ -32,7 +32,7 @@ import {
 } from './fileInput.js';
 import { closeSource, DEFAULT_MAX_ARTIFACT_BYTES, fileToArtifact, readsIntoArtifact, sourceStream, writeSource, type WriteSource } from './fileArtifacts.js';
 import { ArtifactMeter, meteredBlocks } from '../../ports/artifactStreams.js';
-import type { ArtifactRef } from '../../ports/artifactStore.js';
+import type { ArtifactRef, ArtifactSource } from '../../ports/artifactStore.js';
 import { withSftp } from './sftpSession.js';
 import { openShareService } from './shareClient.js';
 import type { ShareDeleteInput, ShareListInput, ShareMoveInput, ShareReadInput, ShareTarget, ShareWriteInput } from './fileInput.js';
@@ -78,7 +78,7 @@ export function createFileConnector(options: FileConnectorOptions = {}): FileCon
   const resolver = options.resolver;
   const maxArtifactBytes = options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES;
   /** Streams a file into a new artifact of the step (the file's base name is kept as a label). */
-  const toArtifact = (stream: AsyncIterable<Uint8Array | string>, context: ActionContext, path: string, contentType: string | undefined): Promise<ArtifactRef> =>
+  const toArtifact = (stream: ArtifactSource, context: ActionContext, path: string, contentType: string | undefined): Promise<ArtifactRef> =>
     fileToArtifact(stream, context, { path, contentType, maxBytes: maxArtifactBytes });
   /** Opens a write's content and always releases it (an unconsumed artifact stream is destroyed). */
   async function withSource<T>(content: BlobWriteInput['content'], encoding: BlobWriteInput['encoding'], context: ActionContext, what: string, work: (source: WriteSource) => Promise<T>): Promise<T> {
