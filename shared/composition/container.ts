@@ -110,7 +110,7 @@ export function createContainer(config: AppConfig = loadAppConfig(), env: NodeJS
   const secrets = lazy<SecretStore>(() =>
     secretsConfig.kind === 'keyvault' ? new KeyVaultSecretStore({ vaultUrl: secretsConfig.url }) : new SqliteSecretStore({ file: secretsConfig.path, keyring: () => keyringOf(secretsConfig.key()) }),
   );
-  const connectorRegistry = createConnectorRegistry({ egress: config.egress });
+  const connectorRegistry = createConnectorRegistry({ egress: config.egress, maxStreamedBytes: config.maxStreamedBytes });
   const tenantDependencies: TenantDependencies = {
     store: appStore,
     outsideAppStore: { secrets: () => secrets.get(), artifacts },

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_STREAMED_BYTES } from '../ports/artifactStore.js';
 import fs from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
@@ -30,7 +31,11 @@ export interface AppConfig {
    * entries that may be private, and ports besides 80/443. Empty → public internet only.
    */
   readonly egress: { readonly allowHosts: readonly string[]; readonly allowPorts: readonly number[] };
+  /** The operator maximum of one body a connector streams through artifacts (`AIQ_MAX_STREAMED_BYTES`, default 1 GiB). */
+  readonly maxStreamedBytes: number;
 }
+
+
 
 /** A setting has a value the app cannot use; the message names the setting. */
 export class ConfigError extends Error {
@@ -162,6 +167,13 @@ function parseEgress(env: NodeJS.ProcessEnv): AppConfig['egress'] {
   return Object.freeze({ allowHosts: Object.freeze(allowHosts), allowPorts: Object.freeze(allowPorts) });
 }
 
+function parseMaxStreamedBytes(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return DEFAULT_MAX_STREAMED_BYTES;
+  const bytes = /^\d{1,16}$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!(Number.isSafeInteger(bytes) && bytes >= 1)) throw new ConfigError(SettingNames.maxStreamedBytes, `'${value.slice(0, 30)}' is not a positive number of bytes.`);
+  return bytes;
+}
+
 function secretsConfig(env: NodeJS.ProcessEnv, sqlitePath: string, environment: AppConfig['environment']): AppConfig['secrets'] {
   const keyVaultUrl = parseKeyVaultUrl(env[SettingNames.keyVaultUrl]);
   if (keyVaultUrl) return { kind: 'keyvault', url: keyVaultUrl };
@@ -193,5 +205,6 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     serviceBus: parseServiceBus(env[SettingNames.serviceBusConnection]),
     secrets: Object.freeze(secretsConfig(env, sqlitePath, environment)),
     egress: parseEgress(env),
+    maxStreamedBytes: parseMaxStreamedBytes(env[SettingNames.maxStreamedBytes]),
   });
 }

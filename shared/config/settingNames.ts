@@ -42,6 +42,11 @@ export const SettingNames = {
   egressAllowHosts: 'AIQ_EGRESS_ALLOW_HOSTS',
   /** Comma-separated ports connectors may connect to besides 80 and 443 (e.g. 5432 for a database, 587 for SMTP beyond its defaults). */
   egressAllowPorts: 'AIQ_EGRESS_ALLOW_PORTS',
+  /**
+   * The operator maximum, in bytes, of one body a connector streams through artifacts: a binary REST response (its
+   * default cap; steps may ask for less with `maxResponseBytes`) or a file read into an artifact. Default 1 GiB.
+   */
+  maxStreamedBytes: 'AIQ_MAX_STREAMED_BYTES',
 } as const;
 
 export type SettingName = (typeof SettingNames)[keyof typeof SettingNames];

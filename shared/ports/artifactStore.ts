@@ -114,6 +114,8 @@ export const ArtifactErrorCodes = {
 
 /** The largest content `putStream` accepts unless told otherwise (2 GiB). */
 export const MAX_STREAMED_ARTIFACT_BYTES = 2 * 1024 * 1024 * 1024;
+/** The default operator maximum of one body a connector streams through artifacts (AIQ_MAX_STREAMED_BYTES): 1 GiB. */
+export const DEFAULT_MAX_STREAMED_BYTES = 1024 * 1024 * 1024;
 
 export const ARTIFACT_URI_SCHEME = 'artifact://';
 export const ARTIFACT_NAME_MAX_LENGTH = 900;

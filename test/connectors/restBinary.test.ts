@@ -6,6 +6,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryArtifactStore } from '../../shared/adapters/memory/memoryArtifactStore.js';
 import { createRestConnector } from '../../shared/connectors/rest/restConnector.js';
 import { ConnectorRegistry, type ActionContext } from '../../shared/connectors/sdk.js';
+import { ConfigError, loadAppConfig } from '../../shared/config/appConfig.js';
+import { createConnectorRegistry } from '../../shared/connectors/registry.js';
 import { isArtifactRef, sha256Hex, type ArtifactRef } from '../../shared/ports/artifactStore.js';
 import { artifactContext, artifactName } from '../support/artifactContext.js';
 
@@ -141,5 +143,17 @@ describe('rest.request: binary bodies through artifacts', () => {
 
     store.tamper('acme', artifactName(ref.$artifact), randomBytes(BIG.length));
     expect((await failure(request({ method: 'PUT', url: `${base}/upload`, body: ref }, context))).code).toBe('ARTIFACT.INTEGRITY_FAILED');
+  });
+});
+
+describe('AIQ_MAX_STREAMED_BYTES', () => {
+  it('parses into the operator maximum (default 1 GiB) that the registry gives the REST connector', async () => {
+    expect(loadAppConfig({}).maxStreamedBytes).toBe(1024 * 1024 * 1024);
+    expect(loadAppConfig({ AIQ_MAX_STREAMED_BYTES: ' 2097152 ' }).maxStreamedBytes).toBe(2 * 1024 * 1024);
+    for (const bad of ['0', '-1', '1.5', '1GB', '99999999999999999']) expect(() => loadAppConfig({ AIQ_MAX_STREAMED_BYTES: bad })).toThrow(ConfigError);
+    const limited = createConnectorRegistry({ egress: { allowHosts: ['127.0.0.1'], allowPorts: [port] }, maxStreamedBytes: loadAppConfig({ AIQ_MAX_STREAMED_BYTES: String(2 * 1024 * 1024) }).maxStreamedBytes });
+    const context = artifactContext(new MemoryArtifactStore());
+    expect((await failure(request({ url: `${base}/big.bin`, responseType: 'binary' }, context, limited))).code).toBe('REST.RESPONSE_TOO_LARGE');
+    expect((await request({ url: `${base}/report.pdf`, responseType: 'binary' }, context, limited)).body).toMatchObject({ size: PDF.length });
   });
 });

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { AppError } from '../../domain/errors.js';
-import { ArtifactErrorCodes, isArtifactRef, MAX_STREAMED_ARTIFACT_BYTES, type ArtifactReadStream, type ArtifactRef, type ArtifactSource } from '../../ports/artifactStore.js';
+import { ArtifactErrorCodes, DEFAULT_MAX_STREAMED_BYTES, isArtifactRef, type ArtifactReadStream, type ArtifactRef, type ArtifactSource } from '../../ports/artifactStore.js';
 import type { ActionContext } from '../sdk.js';
 import { fileError, FileErrorCodes } from './fileErrors.js';
 import { assertSize, encodeContent, MAX_CONTENT_BYTES, type FileEncoding, type FileReadAs } from './fileInput.js';
@@ -55,4 +55,5 @@ export function closeSource(source: WriteSource | undefined): void {
   if (source?.kind === 'artifact' && !source.stream.destroyed) source.stream.destroy();
 }
 
-export const DEFAULT_MAX_ARTIFACT_BYTES = MAX_STREAMED_ARTIFACT_BYTES;
+/** The default operator cap of one file read into an artifact (1 GiB, as AIQ_MAX_STREAMED_BYTES defaults). */
+export const DEFAULT_MAX_ARTIFACT_BYTES = DEFAULT_MAX_STREAMED_BYTES;

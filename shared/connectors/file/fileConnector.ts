@@ -48,7 +48,7 @@ export interface FileConnectorOptions {
   egress?: { readonly allowHosts?: readonly string[]; readonly allowPorts?: readonly number[] } | undefined;
   /** Injectable resolver (tests); defaults to `dns.lookup`. */
   resolver?: Resolver;
-  /** The operator's cap on one file streamed into an artifact (default 2 GiB); larger → FILE.TOO_LARGE. */
+  /** The operator's cap on one file streamed into an artifact (default 1 GiB); larger → FILE.TOO_LARGE. */
   maxArtifactBytes?: number;
 }
 

@@ -1,13 +1,14 @@
 import type { Readable } from 'node:stream';
 import { AppError } from '../../domain/errors.js';
-import { ArtifactErrorCodes, isArtifactRef, type ArtifactRef, type StepArtifacts } from '../../ports/artifactStore.js';
+import { ArtifactErrorCodes, DEFAULT_MAX_STREAMED_BYTES, isArtifactRef, type ArtifactRef, type StepArtifacts } from '../../ports/artifactStore.js';
 import { ConnectorError } from '../sdk.js';
 import { REST_INPUT_INVALID } from './encodeRequestBody.js';
 import { cappedBody, RestErrorCodes, type ResponseBody } from './guardedFetch.js';
 import type { RestRequestInput } from './restRequestInput.js';
 
+
 /** Default cap of a binary response streamed into an artifact, and the operator maximum unless configured (1 GiB). */
-export const DEFAULT_MAX_BINARY_RESPONSE_BYTES = 1024 * 1024 * 1024;
+export const DEFAULT_MAX_BINARY_RESPONSE_BYTES = DEFAULT_MAX_STREAMED_BYTES;
 
 /** Content types `auto` reads as text or JSON; every other (declared) type is binary. */
 const TEXTUAL_TYPE = /^(text\/|application\/([\w.+-]+\+)?(json|xml)\b|application\/(javascript|ecmascript|x-www-form-urlencoded|x-ndjson|yaml|x-yaml|graphql)\b)/i;
