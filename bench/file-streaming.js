@@ -75,18 +75,6 @@ async function startAzurite(location) {
   };
 }
 
-async function randomFile(file, bytes) {
-  const hash = createHash('sha256');
-  const out = fs.createWriteStream(file);
-  for (let written = 0; written < bytes; written += 1024 * 1024) {
-    const chunk = randomBytes(Math.min(1024 * 1024, bytes - written));
-    hash.update(chunk);
-    if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', resolve));
-  }
-  await new Promise((resolve, reject) => out.end((error) => (error ? reject(error) : resolve())));
-  return hash.digest('hex');
-}
-
 function transfer(config) {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [path.join(SUPPORT, 'fileTransferChild.cjs'), JSON.stringify(config)], { maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
@@ -111,6 +99,7 @@ async function main() {
   const facts = common.printMachineFacts();
   const { BlobServiceClient } = require('@azure/storage-blob');
   const { startSftpServer } = require(path.join(SUPPORT, 'sftpServer.cjs'));
+  const { randomFile } = require(path.join(SUPPORT, 'randomFile.cjs'));
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'aiq-bench-files-'));
   const azurite = await startAzurite(path.join(work, 'azurite'));
   const sftp = await startSftpServer(CREDENTIALS);

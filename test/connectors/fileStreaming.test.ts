@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,18 +34,8 @@ async function run(connector: FileConnector, action: string, input: Record<strin
   return (await found.run(input as never, context)) as Record<string, JsonValue>;
 }
 
-/** Writes `bytes` random bytes to `file` 1 MiB at a time; returns their SHA-256. */
-async function randomFile(file: string, bytes: number): Promise<string> {
-  const hash = createHash('sha256');
-  const out = fs.createWriteStream(file);
-  for (let written = 0; written < bytes; written += 1024 * 1024) {
-    const chunk = randomBytes(Math.min(1024 * 1024, bytes - written));
-    hash.update(chunk);
-    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-  }
-  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
-  return hash.digest('hex');
-}
+/** Writes `bytes` random bytes to `file` 1 MiB at a time; returns their SHA-256 (test/support/randomFile.cjs, shared with the bench). */
+const { randomFile } = createRequire(__filename)('../support/randomFile.cjs') as { randomFile: (file: string, bytes: number) => Promise<string> };
 
 async function sha256Of(stream: NodeJS.ReadableStream): Promise<string> {
   const hash = createHash('sha256');

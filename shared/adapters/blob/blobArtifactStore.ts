@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { BlobServiceClient, type BlobDownloadResponseParsed, type ContainerClient } from '@azure/storage-blob';
 import { AppError } from '../../domain/errors.js';
 import {
   ARTIFACT_HASH_METADATA_KEY,
@@ -20,6 +20,7 @@ import {
   type ArtifactStore,
   type PutArtifactOptions,
   type PutArtifactStreamOptions,
+  type ResolvedArtifactRef,
 } from '../../ports/artifactStore.js';
 import { ArtifactMeter, assertClaimedSize, meteredBlocks, verifyingStream } from '../../ports/artifactStreams.js';
 
@@ -67,18 +68,15 @@ export class BlobArtifactStore implements ArtifactStore {
   }
 
   async get(ref: ArtifactRef | string, tenantId: string): Promise<ArtifactContent> {
-    const resolved = resolveArtifactRef(ref, tenantId);
-    const blob = this.#container.getBlobClient(`${resolved.tenantId}/${resolved.name}`);
+    const { resolved, response } = await this.download(ref, tenantId);
+    let content: Buffer;
     try {
-      const response = await blob.download(0, undefined, { maxRetryRequests: 3 });
-      const content = await readAll(response.readableStreamBody);
-      verifyArtifactContent(resolved, content, response.metadata?.[ARTIFACT_HASH_METADATA_KEY]);
-      return { content, contentType: response.contentType ?? DEFAULT_ARTIFACT_CONTENT_TYPE };
+      content = await readAll(response.readableStreamBody);
     } catch (error) {
-      if (error instanceof AppError) throw error;
-      if (statusOf(error) === 404) throw new AppError(ArtifactErrorCodes.notFound, 'Artifact not found');
       throw unavailable(error);
     }
+    verifyArtifactContent(resolved, content, response.metadata?.[ARTIFACT_HASH_METADATA_KEY]);
+    return { content, contentType: response.contentType ?? DEFAULT_ARTIFACT_CONTENT_TYPE };
   }
 
   async putStream(tenantId: string, name: string, content: ArtifactSource, options?: PutArtifactStreamOptions): Promise<ArtifactRef> {
@@ -117,22 +115,24 @@ export class BlobArtifactStore implements ArtifactStore {
   }
 
   async getStream(ref: ArtifactRef | string, tenantId: string): Promise<ArtifactReadStream> {
-    const resolved = resolveArtifactRef(ref, tenantId);
-    const blob = this.#container.getBlobClient(`${resolved.tenantId}/${resolved.name}`);
+    const { resolved, response } = await this.download(ref, tenantId);
+    const size = response.contentLength ?? 0;
+    const body = response.readableStreamBody;
     try {
-      const response = await blob.download(0, undefined, { maxRetryRequests: 3 });
-      const size = response.contentLength ?? 0;
-      const body = response.readableStreamBody;
-      try {
-        assertClaimedSize(resolved, size);
-      } catch (error) {
-        (body as { destroy?: () => void } | undefined)?.destroy?.();
-        throw error;
-      }
-      const source = body ?? Readable.from([]);
-      return { stream: verifyingStream(source, resolved, response.metadata?.[ARTIFACT_HASH_METADATA_KEY], unavailable), size, contentType: response.contentType ?? DEFAULT_ARTIFACT_CONTENT_TYPE };
+      assertClaimedSize(resolved, size);
     } catch (error) {
-      if (error instanceof AppError) throw error;
+      (body as { destroy?: () => void } | undefined)?.destroy?.();
+      throw error;
+    }
+    return { stream: verifyingStream(body ?? Readable.from([]), resolved, response.metadata?.[ARTIFACT_HASH_METADATA_KEY], unavailable), size, contentType: response.contentType ?? DEFAULT_ARTIFACT_CONTENT_TYPE };
+  }
+
+  /** Starts the download of a tenant's artifact (checked reference): missing → ARTIFACT.NOT_FOUND, storage failure → ARTIFACT.UNAVAILABLE. */
+  private async download(ref: ArtifactRef | string, tenantId: string): Promise<{ resolved: ResolvedArtifactRef; response: BlobDownloadResponseParsed }> {
+    const resolved = resolveArtifactRef(ref, tenantId);
+    try {
+      return { resolved, response: await this.#container.getBlobClient(`${resolved.tenantId}/${resolved.name}`).download(0, undefined, { maxRetryRequests: 3 }) };
+    } catch (error) {
       if (statusOf(error) === 404) throw new AppError(ArtifactErrorCodes.notFound, 'Artifact not found');
       throw unavailable(error);
     }
