@@ -22,7 +22,8 @@ function label(name: string | undefined): string {
 /**
  * The artifacts of one step execution, for its connector action (`ActionContext.artifacts`): reads are checked
  * against the step's tenant by the store; new artifacts go to `<runId>/<stepId>/files/<uuid>[-<label>]`, a fresh
- * name per call so loop iterations and retries never overwrite each other (the run's deletion removes them all).
+ * name per call so loop iterations and retries never overwrite each other (they share the run's prefix with its
+ * claim-checked outputs, so deleting that prefix removes both).
  */
 export function stepArtifacts(store: ArtifactStore, where: ClaimCheckLocation): StepArtifacts {
   return {

@@ -87,7 +87,7 @@ export interface ArtifactStore {
 /**
  * What a connector action gets to read and write artifacts as streams (`ActionContext.artifacts`), scoped to the
  * tenant, run and step it runs for: it can open only its tenant's artifacts and creates them under
- * `<runId>/<stepId>/files/`, so they are deleted with the run like claim-checked outputs.
+ * `<runId>/<stepId>/files/`, under the run's prefix like its claim-checked outputs.
  */
 export interface StepArtifacts {
   /** Opens an artifact of the step's tenant (see `ArtifactStore.getStream`). */
