@@ -146,7 +146,7 @@ export function createFileConnector(options: FileConnectorOptions = {}): FileCon
 
   const definition = defineConnector({
     name: 'file',
-    description: 'Reads, writes, lists, copies, moves and deletes files in Azure Blob Storage, Azure Files shares and on SFTP servers (SSRF-guarded, at most 10 MB per call).',
+    description: 'Reads, writes, lists, copies, moves and deletes files in Azure Blob Storage, Azure Files shares and on SFTP servers (SSRF-guarded; content inline up to 10 MB, larger files streamed through artifacts).',
     actions: [
       defineAction<BlobReadInput, { content: string | ArtifactRef; contentType: string; size: number; etag: string }>({
         name: 'blobRead',

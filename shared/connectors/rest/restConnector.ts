@@ -3,6 +3,10 @@
  * (`guardedFetch`: scheme/port/address checks on every hop, DNS pinning, capped bodies). The egress policy is the
  * operator's (`AIQ_EGRESS_ALLOW_HOSTS`, `AIQ_EGRESS_ALLOW_PORTS`); empty means public internet only.
  *
+ * Binary bodies go through artifacts (`ActionContext.artifacts`): `responseType: "binary"` (or `auto` on a non-text
+ * content type) streams the response into an artifact, capped while it streams, and returns its reference as `body`;
+ * an artifact reference as `body` is streamed as the request body.
+ *
  * Errors: 5xx, 408, 429, timeouts and network failures are retryable ConnectorErrors; other unaccepted statuses
  * are a permanent REST.HTTP_STATUS; SSRF refusals are permanent with their SSRF.* code. Messages name the host and
  * status only: never the URL (its query may hold a key), headers, bodies or credentials.
@@ -79,7 +83,7 @@ export function createRestConnector(options: RestConnectorOptions = {}): Connect
   const tokens = new OAuthTokenSource({ policy, resolver: options.resolver, now: options.now, maxEntries: options.maxCachedTokens });
   return defineConnector({
     name: 'rest',
-    description: 'Calls an HTTP(S) API (SSRF-guarded): any method, query, headers, JSON/form/text body, bearer/basic/API key/OAuth2 client credentials auth, fallback URLs.',
+    description: 'Calls an HTTP(S) API (SSRF-guarded): any method, query, headers, JSON/form/text body or an artifact streamed, binary responses into artifacts, bearer/basic/API key/OAuth2 client credentials auth, fallback URLs.',
     actions: [
       defineAction<RestRequestInput, RestRequestOutput>({
         name: 'request',
