@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { pipeline, Transform, type Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { AppError } from '../domain/errors.js';
 import { artifactUri, ArtifactErrorCodes, verifyArtifactDigest, type ArtifactRef, type ArtifactSource, type ResolvedArtifactRef } from './artifactStore.js';
 
@@ -89,8 +89,10 @@ export function verifyingStream(source: NodeJS.ReadableStream, resolved: Resolve
       }
     },
   });
-  pipeline(source, check, (error) => {
-    if (error && !check.destroyed) check.destroy(error instanceof AppError ? error : mapError(error));
-  });
+  // Not stream.pipeline: it would fail `check` with the source's raw error before it could be mapped.
+  source.on('error', (error) => check.destroy(error instanceof AppError ? error : mapError(error)));
+  // A consumer that stops early (or fails) releases the source (an open download).
+  check.on('close', () => (source as Partial<Readable>).destroy?.());
+  source.pipe(check);
   return check;
 }

@@ -91,7 +91,7 @@ describe('a run that passes a streamed artifact from one step to the next', () =
     }
     expect(run?.status, JSON.stringify(run)).toBe('succeeded');
     const ref = run!.output.file;
-    expect(ref).toEqual({ $artifact: expect.stringMatching(new RegExp(`^artifact://files/${id}/download/files/[0-9a-f-]{36}-file\\.bin$`)), size: FILE.length, contentType: 'application/octet-stream', sha256: sha256(FILE) });
+    expect(ref).toEqual({ $artifact: expect.stringMatching(new RegExp(`^artifact://files/${id}/download/files/[0-9a-f-]{36}-response$`)), size: FILE.length, contentType: 'application/octet-stream', sha256: sha256(FILE) });
     expect(run!.output.stored).toEqual({ stored: true });
     expect(uploads).toEqual([{ sha256: sha256(FILE), size: FILE.length, contentType: 'application/octet-stream' }]);
     const blob = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('artifacts').getBlobClient(String(ref['$artifact']).slice('artifact://'.length));

@@ -90,7 +90,7 @@ describe('rest.request: binary bodies through artifacts', () => {
     const ref = asked.body as ArtifactRef;
     expect(isArtifactRef(ref)).toBe(true);
     expect(ref).toMatchObject({ size: PDF.length, contentType: 'application/pdf', sha256: sha256Hex(PDF) });
-    expect(ref.$artifact).toMatch(/^artifact:\/\/acme\/r1\/s1\/files\/[0-9a-f-]{36}-report\.pdf$/);
+    expect(ref.$artifact).toMatch(/^artifact:\/\/acme\/r1\/s1\/files\/[0-9a-f-]{36}-response$/);
     expect((await content(store, ref)).equals(PDF)).toBe(true);
     expect(received[0]!.headers['accept']).toBe('*/*');
 

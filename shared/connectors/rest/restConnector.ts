@@ -50,14 +50,6 @@ const DEFAULT_TIMEOUT_SECONDS = 30;
 /** A response body as the connector keeps it: bytes to decode, or the artifact it was streamed into. */
 type KeptBody = { bytes: Buffer } | { artifact: ArtifactRef };
 
-/** The last path segment of a URL, as the label of the artifact a response goes into. */
-function fileLabel(url: string): string {
-  try {
-    return new URL(url).pathname.split('/').filter(Boolean).pop() ?? 'response';
-  } catch {
-    return 'response';
-  }
-}
 
 /** `url` without its query and fragment (the query may hold an API key) nor userinfo. */
 function withoutQuery(url: string): string {
@@ -153,10 +145,11 @@ export function createRestConnector(options: RestConnectorOptions = {}): Connect
                     maxResponseBytes: mayStream ? Math.max(textLimit, binaryLimit) : textLimit,
                   },
                   // An accepted binary response streams into an artifact (capped while it streams); anything else is read whole.
+                  // The artifact is labelled `response`, never after the URL, whose path may hold a token.
                   async (body, head) => {
                     const contentType = [head.headers['content-type']].flat()[0];
                     if (method !== 'HEAD' && accepts(head.status) && isBinaryResponse(input.responseType, contentType, context.artifacts)) {
-                      return { artifact: await responseToArtifact(body, context.artifacts, { contentType, name: fileLabel(head.url), limit: binaryLimit, host: head.host }) };
+                      return { artifact: await responseToArtifact(body, context.artifacts, { contentType, name: 'response', limit: binaryLimit, host: head.host }) };
                     }
                     return { bytes: await readCapped(body, textLimit, head.host) };
                   },
