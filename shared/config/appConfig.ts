@@ -30,6 +30,18 @@ export interface AppConfig {
    * entries that may be private, and ports besides 80/443. Empty → public internet only.
    */
   readonly egress: { readonly allowHosts: readonly string[]; readonly allowPorts: readonly number[] };
+  /** Runs executing at once on the platform (`AIQ_MAX_ACTIVE_RUNS`); see shared/domain/admission.ts. */
+  readonly maxActiveRuns: number;
+}
+
+/** The default of `AIQ_MAX_ACTIVE_RUNS`. */
+export const DEFAULT_MAX_ACTIVE_RUNS = 500;
+
+function parseMaxActiveRuns(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return DEFAULT_MAX_ACTIVE_RUNS;
+  const runs = /^\d{1,7}$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!(runs >= 1)) throw new ConfigError(SettingNames.maxActiveRuns, `'${value.slice(0, 20)}' is not a whole number of runs from 1 to 9999999.`);
+  return runs;
 }
 
 /** A setting has a value the app cannot use; the message names the setting. */
@@ -193,5 +205,6 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     serviceBus: parseServiceBus(env[SettingNames.serviceBusConnection]),
     secrets: Object.freeze(secretsConfig(env, sqlitePath, environment)),
     egress: parseEgress(env),
+    maxActiveRuns: parseMaxActiveRuns(env[SettingNames.maxActiveRuns]),
   });
 }

@@ -42,6 +42,11 @@ export const SettingNames = {
   egressAllowHosts: 'AIQ_EGRESS_ALLOW_HOSTS',
   /** Comma-separated ports connectors may connect to besides 80 and 443 (e.g. 5432 for a database, 587 for SMTP beyond its defaults). */
   egressAllowPorts: 'AIQ_EGRESS_ALLOW_PORTS',
+  /**
+   * Runs the platform executes at once (default 500): a run holds a slot from its start to its end (waits and
+   * approvals included). Queued runs beyond it wait in the admission list and start by tier, then fairly by tenant.
+   */
+  maxActiveRuns: 'AIQ_MAX_ACTIVE_RUNS',
 } as const;
 
 export type SettingName = (typeof SettingNames)[keyof typeof SettingNames];

@@ -22,8 +22,9 @@ import type { AuditEntry } from '../domain/audit.js';
 import { AppError, ErrorCodes } from '../domain/errors.js';
 import type { JsonObject } from '../domain/json.js';
 import type { Run, RunStatus, StepExecution } from '../domain/run.js';
-import { DEFAULT_QUOTAS, type Tenant, type TenantPlacement } from '../domain/tenant.js';
+import { DEFAULT_QUOTAS, type Tenant, type TenantPlacement, type TenantTier } from '../domain/tenant.js';
 import type { AppStore, Page, PageOptions, TenantDataStore } from './appStore.js';
+import type { AdmissionTicket } from './runAdmission.js';
 
 /** Options of {@link runAppStoreContract}. */
 export interface AppStoreContractOptions {
@@ -535,6 +536,119 @@ export function runAppStoreContract(options: AppStoreContractOptions): void {
         const window = await data.audit.list({ from: at(2), to: at(4) });
         expect(window.items.map((e) => e.id)).toEqual(['a-4', 'a-x', 'a-3', 'a-2']);
         expect((await data.audit.list({ action: 'tenant.update' })).items).toEqual([]);
+      });
+    });
+
+    describe('run admission', () => {
+      /** Tickets of fresh tenants; their slots are given back after the test (a shared store keeps other rows). */
+      let tickets: AdmissionTicket[] = [];
+      afterEach(async () => {
+        if (skip !== undefined) return;
+        for (const ticket of tickets.splice(0)) await store.admission.release(ticket.tenantId, ticket.runId);
+      });
+
+      async function enqueue(tenantId: string, runId: string, tier: TenantTier, queuedAt: string, maxRunning = 100): Promise<'waiting' | 'admitted'> {
+        const ticket = { tenantId, runId, tier, queuedAt, maxRunning };
+        tickets.push(ticket);
+        return store.admission.enqueue(ticket);
+      }
+
+      /** A capacity `free` slots above what the store holds now. */
+      async function capacityFor(free: number): Promise<number> {
+        return (await store.admission.stats()).admitted + free;
+      }
+
+      async function admitOne(): Promise<string | undefined> {
+        const admitted = await store.admission.admit(await capacityFor(1), at(100));
+        expect(admitted.length).toBeLessThanOrEqual(1);
+        return admitted[0]?.runId;
+      }
+
+      test('admits by tier first: premium before standard before basic runs queued earlier', async () => {
+        const t = uid();
+        expect(await enqueue(`b-${t}`, 'basic-1', 'basic', at(1))).toBe('waiting');
+        await enqueue(`s-${t}`, 'standard-1', 'standard', at(2));
+        await enqueue(`p-${t}`, 'premium-1', 'premium', at(3));
+        await enqueue(`b-${t}`, 'basic-2', 'basic', at(4));
+        expect((await store.admission.stats()).waiting).toMatchObject({ premium: expect.any(Number), standard: expect.any(Number), basic: expect.any(Number) });
+        const order: Array<string | undefined> = [];
+        for (let i = 0; i < 4; i += 1) order.push(await admitOne());
+        expect(order).toEqual(['premium-1', 'standard-1', 'basic-1', 'basic-2']);
+        expect(await admitOne()).toBeUndefined();
+      });
+
+      test('serves the tenants of a tier fairly: fewest slots first, then round robin, oldest run first within a tenant', async () => {
+        const t = uid();
+        for (let i = 1; i <= 4; i += 1) await enqueue(`a-${t}`, `a${i}`, 'standard', at(i));
+        for (let i = 1; i <= 2; i += 1) await enqueue(`b-${t}`, `b${i}`, 'standard', at(10 + i));
+        // One slot at a time: every tenant holds none when asked, so the round robin decides.
+        const order: Array<string | undefined> = [];
+        for (let i = 0; i < 3; i += 1) {
+          const runId = await admitOne();
+          order.push(runId);
+          await store.admission.release(runId!.startsWith('a') ? `a-${t}` : `b-${t}`, runId!);
+        }
+        expect(order).toEqual(['a1', 'b1', 'a2']);
+        // Several slots at once: fewest held first, so the tenants alternate.
+        await enqueue(`c-${t}`, 'c1', 'standard', at(30));
+        const batch = await store.admission.admit(await capacityFor(3), at(101));
+        expect(batch.map((run) => run.runId)).toEqual(['c1', 'b2', 'a3']);
+        expect(batch[0]).toEqual({ tenantId: `c-${t}`, runId: 'c1', tier: 'standard', admittedAt: at(101) });
+      });
+
+      test('never admits past a tenant\'s own limit, and never past the capacity, even when admitters race', async () => {
+        const t = uid();
+        for (let i = 0; i < 5; i += 1) await enqueue(`limited-${t}`, `l${i}`, 'premium', at(i), 2);
+        for (let i = 0; i < 20; i += 1) await enqueue(`busy-${t}`, `r${String(i).padStart(2, '0')}`, 'basic', at(i));
+        const capacity = await capacityFor(6);
+        const batches = await Promise.all(Array.from({ length: 8 }, () => store.admission.admit(capacity, at(100))));
+        const admitted = batches.flat();
+        expect(admitted).toHaveLength(6);
+        expect(admitted.filter((run) => run.tenantId === `limited-${t}`).map((run) => run.runId).sort()).toEqual(['l0', 'l1']);
+        expect(await store.admission.admit(capacity, at(100))).toEqual([]);
+        // A freed slot of the limited tenant goes to its next run (premium first).
+        await store.admission.release(`limited-${t}`, 'l0');
+        expect((await store.admission.admit(capacity, at(102))).map((run) => run.runId)).toEqual(['l2']);
+      });
+
+      test('enqueue is idempotent; release, readmit and listAdmitted', async () => {
+        const t = uid();
+        const tenant = `x-${t}`;
+        expect(await enqueue(tenant, 'one', 'standard', at(1))).toBe('waiting');
+        expect(await enqueue(tenant, 'one', 'standard', at(5))).toBe('waiting');
+        await enqueue(tenant, 'two', 'standard', at(2));
+        expect((await store.admission.admit(await capacityFor(1), at(50))).map((run) => run.runId)).toEqual(['one']);
+        expect(await enqueue(tenant, 'one', 'standard', at(1))).toBe('admitted');
+        const listed = await store.admission.listAdmitted({ admittedBefore: at(51), limit: 100 });
+        expect(listed.filter((run) => run.tenantId === tenant)).toEqual([{ tenantId: tenant, runId: 'one', tier: 'standard', admittedAt: at(50) }]);
+        expect((await store.admission.listAdmitted({ admittedBefore: at(50), limit: 100 })).filter((run) => run.tenantId === tenant)).toEqual([]);
+        // Until marked started, an admitted run is listed as unstarted (a crash may have stranded it).
+        const unstarted = async () => (await store.admission.listAdmitted({ admittedBefore: at(51), limit: 100, unstarted: true })).filter((run) => run.tenantId === tenant);
+        expect((await unstarted()).map((run) => run.runId)).toEqual(['one']);
+        await store.admission.markStarted(tenant, 'one', at(52));
+        expect(await unstarted()).toEqual([]);
+        expect((await store.admission.listAdmitted({ admittedBefore: at(51), limit: 100 })).filter((run) => run.tenantId === tenant)).toHaveLength(1);
+        // Readmit: the slot is given back and the run waits at its old place (before 'two').
+        expect(await store.admission.readmit(tenant, 'one')).toBe(true);
+        expect(await store.admission.readmit(tenant, 'one')).toBe(false);
+        expect(await admitOne()).toBe('one');
+        expect(await store.admission.release(tenant, 'one')).toBe(true);
+        expect(await store.admission.release(tenant, 'one')).toBe(false);
+        expect(await admitOne()).toBe('two');
+      });
+
+      test('deleting a tenant removes its tickets and slots', async () => {
+        const tenant = await newTenant();
+        await enqueue(tenant.id, 'held', 'standard', at(1));
+        await enqueue(tenant.id, 'waits', 'standard', at(2));
+        await store.admission.admit(await capacityFor(1), at(10));
+        const before = await store.admission.stats();
+        await store.tenants.delete(tenant.id);
+        const after = await store.admission.stats();
+        expect(after.admitted).toBe(before.admitted - 1);
+        expect(after.waiting.standard).toBe(before.waiting.standard - 1);
+        expect(await store.admission.release(tenant.id, 'held')).toBe(false);
+        expect(await store.admission.release(tenant.id, 'waits')).toBe(false);
       });
     });
 

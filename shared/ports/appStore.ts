@@ -3,6 +3,7 @@ import type { JsonObject } from '../domain/json.js';
 import type { Run, RunStatus, RunUsage, StepExecution } from '../domain/run.js';
 import type { Tenant, TenantStatus } from '../domain/tenant.js';
 import type { Workflow, WorkflowVersion } from '../domain/workflow.js';
+import type { RunAdmission } from './runAdmission.js';
 
 /** A page of a list and the opaque token of the next page (absent on the last page). */
 export interface Page<T> {
@@ -109,6 +110,8 @@ export interface TenantDataStore {
 /** The application store: the tenant registry and each tenant's data (placed shared or dedicated). */
 export interface AppStore {
   readonly tenants: TenantRepository;
+  /** The platform's admission list of queued runs (control plane). */
+  readonly admission: RunAdmission;
   /** The data store of one tenant, on the database its placement names. */
   forTenant(tenantId: string): Promise<TenantDataStore>;
   /** Checks that the store answers (health). */

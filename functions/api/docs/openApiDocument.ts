@@ -158,6 +158,9 @@ export function buildOpenApiDocument(version: string): Json {
           responses: { '200': json(page('AuditEntry'), 'A page of audit entries'), ...errors },
         },
       },
+      '/platform/admission': {
+        get: { operationId: 'getRunAdmission', summary: 'Run slots of the platform: capacity, held, waiting per tier (Platform.Admin)', responses: { '200': json(ref('RunAdmission'), 'The admission state'), ...errors } },
+      },
       '/health': { get: { operationId: 'health', summary: 'Version and backend health', security: [], responses: { '200': { description: 'Healthy' }, '503': { description: 'A backend is down' } } } },
     },
     components: {
@@ -184,6 +187,14 @@ export function buildOpenApiDocument(version: string): Json {
         StartRunRequest: component(startRunSchema),
         ...definitionComponents(),
         Quotas: component(quotasSchema),
+        RunAdmission: {
+          type: 'object',
+          properties: {
+            capacity: { type: 'integer', description: 'Runs the platform executes at once (AIQ_MAX_ACTIVE_RUNS).' },
+            admitted: { type: 'integer', description: 'Slots held by executing runs.' },
+            waiting: { type: 'object', properties: Object.fromEntries(TENANT_TIERS.map((tier) => [tier, { type: 'integer' }])), description: 'Runs waiting for a slot, per tier.' },
+          },
+        },
         Tenant: {
           type: 'object',
           properties: {

@@ -5,6 +5,7 @@ import type { JsonObject } from '../../domain/json.js';
 import type { Run, RunUsage, StepExecution } from '../../domain/run.js';
 import { TENANT_ID_PATTERN, type Tenant, type TenantPlacement, type TenantStatus } from '../../domain/tenant.js';
 import type { Workflow, WorkflowVersion } from '../../domain/workflow.js';
+import type { RunAdmission } from '../../ports/runAdmission.js';
 import type {
   AppStore,
   AuditRepository,
@@ -68,6 +69,7 @@ import {
   type VersionRow as SharedVersionRow,
   type WorkflowRow as SharedWorkflowRow,
 } from '../storeSupport/storeRows.js';
+import { deleteTenantAdmission, MssqlRunAdmission } from './mssqlRunAdmission.js';
 import { connectTediousPool } from './tediousConnectionPool.js';
 
 /** Options of {@link createMssqlAppStore}. */
@@ -245,6 +247,7 @@ interface TenantRow extends SharedTenantRow, SqlRow {}
 
 class MssqlAppStoreImpl implements MssqlAppStore {
   readonly tenants: TenantRepository;
+  readonly admission: RunAdmission;
   private readonly opened = new Set<SqlSessions>();
 
   constructor(
@@ -252,6 +255,7 @@ class MssqlAppStoreImpl implements MssqlAppStore {
     private readonly dedicated: (tenantId: string) => Promise<SqlSessions | undefined>,
   ) {
     this.tenants = new MssqlTenantRepository(this);
+    this.admission = new MssqlRunAdmission(shared);
     this.opened.add(shared);
   }
 
@@ -430,7 +434,10 @@ class MssqlTenantRepository implements TenantRepository {
     // this cannot be one transaction.
     const sessions = await this.store.sessionsFor(tenantId, row.placement as TenantPlacement);
     await sessions.tenant(tenantId, (s) => deleteTenantRows(s));
-    await this.control((s) => s.query('DELETE FROM dbo.tenants WHERE id = @id', { id: nvarchar(tenantId, 63) }));
+    await this.control(async (s) => {
+      await deleteTenantAdmission(s, tenantId);
+      await s.query('DELETE FROM dbo.tenants WHERE id = @id', { id: nvarchar(tenantId, 63) });
+    });
     return true;
   }
 }

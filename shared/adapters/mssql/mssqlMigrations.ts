@@ -45,6 +45,31 @@ export const MSSQL_CONTROL_MIGRATIONS: readonly MssqlMigration[] = [
       CREATE INDEX ix_tenants_status ON dbo.tenants (status, id);`,
     ],
   },
+  {
+    version: 2,
+    name: 'run admission',
+    // The platform's admission list (see shared/domain/admission.ts): control plane, so no row-level security;
+    // only the dispatcher's control sessions touch it.
+    batches: [
+      `CREATE TABLE dbo.run_admission (
+        tenant_id nvarchar(63) COLLATE Latin1_General_100_BIN2 NOT NULL,
+        run_id nvarchar(128) COLLATE Latin1_General_100_BIN2 NOT NULL,
+        tier_rank tinyint NOT NULL CONSTRAINT ck_run_admission_tier CHECK (tier_rank BETWEEN 0 AND 2),
+        queued_at datetime2(3) NOT NULL,
+        max_running int NOT NULL CONSTRAINT ck_run_admission_max CHECK (max_running >= 1),
+        admitted_at datetime2(3) NULL,
+        started_at datetime2(3) NULL,
+        CONSTRAINT pk_run_admission PRIMARY KEY (tenant_id, run_id)
+      );
+      CREATE INDEX ix_run_admission_waiting ON dbo.run_admission (tenant_id, tier_rank, queued_at, run_id) WHERE admitted_at IS NULL;
+      CREATE INDEX ix_run_admission_admitted ON dbo.run_admission (admitted_at) WHERE admitted_at IS NOT NULL;
+      CREATE INDEX ix_run_admission_unstarted ON dbo.run_admission (admitted_at) WHERE admitted_at IS NOT NULL AND started_at IS NULL;
+      CREATE TABLE dbo.tenant_admission (
+        tenant_id nvarchar(63) COLLATE Latin1_General_100_BIN2 NOT NULL CONSTRAINT pk_tenant_admission PRIMARY KEY,
+        last_served bigint NOT NULL
+      );`,
+    ],
+  },
 ];
 
 /**

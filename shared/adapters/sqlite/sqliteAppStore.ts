@@ -7,6 +7,7 @@ import type { JsonObject } from '../../domain/json.js';
 import type { Run, RunUsage, StepExecution } from '../../domain/run.js';
 import { TENANT_ID_PATTERN, type Tenant, type TenantPlacement, type TenantStatus } from '../../domain/tenant.js';
 import type { Workflow, WorkflowVersion } from '../../domain/workflow.js';
+import type { RunAdmission } from '../../ports/runAdmission.js';
 import type {
   AppStore,
   AuditRepository,
@@ -38,6 +39,8 @@ import {
   type WorkflowRow,
 } from '../storeSupport/storeRows.js';
 import { openSqliteDatabase } from './openSqliteDatabase.js';
+import { prepare } from './preparedStatement.js';
+import { deleteTenantAdmission, SqliteRunAdmission } from './sqliteRunAdmission.js';
 import { migrateSqlite, TENANT_TABLES } from './sqliteAppStoreSchema.js';
 import {
   decodePageToken,
@@ -81,23 +84,6 @@ export function createSqliteAppStore(options: SqliteAppStoreOptions): AppStore {
 }
 
 type Params = Record<string, string | number | null | undefined>;
-
-const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
-
-/** Prepared statements are cached per database: preparing is most of the cost of a small query. */
-function prepare(db: Database.Database, sql: string): Database.Statement {
-  let cache = statements.get(db);
-  if (cache === undefined) {
-    cache = new Map();
-    statements.set(db, cache);
-  }
-  let statement = cache.get(sql);
-  if (statement === undefined) {
-    statement = db.prepare(sql);
-    cache.set(sql, statement);
-  }
-  return statement;
-}
 
 /**
  * Refuses a statement on tenant data that is not bound to the tenant: inserts must take `@tenant_id`, and every
@@ -169,6 +155,7 @@ interface DedicatedHandle {
 
 class SqliteAppStore implements AppStore {
   readonly tenants: TenantRepository;
+  readonly admission: RunAdmission;
   private readonly control: Database.Database;
   private readonly dedicated = new Map<string, DedicatedHandle>();
 
@@ -181,6 +168,7 @@ class SqliteAppStore implements AppStore {
       throw error;
     }
     this.tenants = new SqliteTenantRepository(this);
+    this.admission = new SqliteRunAdmission(() => this.control);
   }
 
   /** @internal */
@@ -385,6 +373,7 @@ class SqliteTenantRepository implements TenantRepository {
         // tenant stays registered (and deletable again) instead of leaving unreachable data behind.
         if (row.placement === 'dedicated') this.store.removeDedicated(tenantId);
         else deleteTenantRows(new TenantScope(tenantId, () => this.db));
+        deleteTenantAdmission(this.db, tenantId);
         prepare(this.db, 'DELETE FROM tenants WHERE id = ?').run(tenantId);
         return true;
       })

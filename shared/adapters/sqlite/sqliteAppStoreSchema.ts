@@ -30,6 +30,31 @@ export const CONTROL_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX tenants_status ON tenants (status, id);
     `,
   },
+  {
+    version: 2,
+    name: 'run admission',
+    // One row per queued run until its run ends (see shared/domain/admission.ts): waiting while admitted_at is
+    // NULL, holding a slot after. tenant_admission remembers when each tenant was last served (round robin).
+    sql: `
+      CREATE TABLE run_admission (
+        tenant_id TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        tier_rank INTEGER NOT NULL CHECK (tier_rank BETWEEN 0 AND 2),
+        queued_at TEXT NOT NULL,
+        max_running INTEGER NOT NULL CHECK (max_running >= 1),
+        admitted_at TEXT,
+        started_at TEXT,
+        PRIMARY KEY (tenant_id, run_id)
+      ) STRICT;
+      CREATE INDEX run_admission_waiting ON run_admission (tenant_id, tier_rank, queued_at, run_id) WHERE admitted_at IS NULL;
+      CREATE INDEX run_admission_admitted ON run_admission (admitted_at) WHERE admitted_at IS NOT NULL;
+      CREATE INDEX run_admission_unstarted ON run_admission (admitted_at) WHERE admitted_at IS NOT NULL AND started_at IS NULL;
+      CREATE TABLE tenant_admission (
+        tenant_id TEXT NOT NULL PRIMARY KEY,
+        last_served INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /**
