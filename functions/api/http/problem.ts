@@ -2,6 +2,7 @@ import type { HttpResponseInit } from '@azure/functions';
 import { AppError, ErrorCodes, ValidationError } from '../../../shared/domain/errors.js';
 import { ArtifactErrorCodes } from '../../../shared/ports/artifactStore.js';
 import { SecretErrorCodes } from '../../../shared/ports/secretStore.js';
+import { RunControlErrorCodes } from '../../../shared/application/runControl.js';
 
 /** The one mapping from error codes to HTTP statuses. */
 const STATUS_BY_CODE: Record<string, number> = {
@@ -11,6 +12,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   [ErrorCodes.runRetryFromStepUnsupported]: 400,
   [ErrorCodes.eventNotExpected]: 404,
   [ErrorCodes.runNotRunning]: 409,
+  [RunControlErrorCodes.eventAmbiguous]: 409,
+  [RunControlErrorCodes.approvalAlreadyDecided]: 409,
   [ErrorCodes.unauthenticated]: 401,
   [ErrorCodes.forbidden]: 403,
   [ErrorCodes.tenantNotOnboarded]: 403,
