@@ -129,9 +129,29 @@ export function buildOpenApiDocument(version: string): Json {
         parameters: [tenantPath, runPath, { name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'The event a waitForEvent step waits on, or approval:<stepId>.' }],
         post: {
           operationId: 'raiseRunEvent',
-          summary: 'Deliver an event (or an approval decision) to a run waiting on it',
+          summary: 'Deliver an event (or an approval decision) to the steps of a run waiting on it now, at any depth',
+          parameters: [
+            { name: 'correlationKey', in: 'query', schema: { type: 'string', minLength: 1, maxLength: 200 }, description: 'Steps waiting with a correlation key take only events raised with the same key.' },
+            { name: 'waitId', in: 'query', schema: { type: 'string', minLength: 1, maxLength: 200 }, description: 'One of several waiting approvals (the EVENT.AMBIGUOUS answer lists them).' },
+          ],
           requestBody: { required: false, content: { 'application/json': { schema: {} } } },
-          responses: { '202': json({ type: 'object', properties: { runId: { type: 'string' }, stepId: { type: 'string' }, event: { type: 'string' }, accepted: { type: 'boolean' } } }, 'Accepted'), ...errors, '409': problem('The run has finished (RUN.NOT_RUNNING).') },
+          responses: {
+            '202': json(
+              {
+                type: 'object',
+                properties: {
+                  runId: { type: 'string' },
+                  stepId: { type: 'string' },
+                  event: { type: 'string' },
+                  accepted: { type: 'boolean' },
+                  deliveredTo: { type: 'array', items: { type: 'object', properties: { waitId: { type: 'string' }, stepId: { type: 'string' } } } },
+                },
+              },
+              'Accepted',
+            ),
+            ...errors,
+            '409': problem('The run has finished (RUN.NOT_RUNNING), several approvals wait (EVENT.AMBIGUOUS), or the approver has voted (APPROVAL.ALREADY_DECIDED).'),
+          },
         },
       },
       '/tenants/{tenantId}/secrets': {
