@@ -1,4 +1,4 @@
-import { createTenantSchema, createWorkflowSchema, quotasSchema, startRunSchema, updateTenantSchema, updateWorkflowSchema, validateWorkflowSchema } from '../../../shared/application/requestSchemas.js';
+import { createTenantSchema, createWorkflowSchema, quotasSchema, startRunSchema, tenantEgressSchema, updateTenantSchema, updateWorkflowSchema, validateWorkflowSchema } from '../../../shared/application/requestSchemas.js';
 import { RUN_STATUSES, STEP_STATUSES, TRIGGER_KINDS } from '../../../shared/domain/run.js';
 import { TENANT_PLACEMENTS, TENANT_STATUSES, TENANT_TIERS } from '../../../shared/domain/tenant.js';
 import { definitionSchema } from '../../../shared/domain/workflow-language/index.js';
@@ -184,6 +184,7 @@ export function buildOpenApiDocument(version: string): Json {
         StartRunRequest: component(startRunSchema),
         ...definitionComponents(),
         Quotas: component(quotasSchema),
+        TenantEgress: component(tenantEgressSchema),
         Tenant: {
           type: 'object',
           properties: {
@@ -194,6 +195,7 @@ export function buildOpenApiDocument(version: string): Json {
             quotas: ref('Quotas'),
             entraTenantId: { type: ['string', 'null'] },
             placement: { enum: [...TENANT_PLACEMENTS] },
+            egress: ref('TenantEgress'),
             createdAt: { type: 'string', format: 'date-time' },
             updatedAt: { type: 'string', format: 'date-time' },
             etag: { type: 'string' },

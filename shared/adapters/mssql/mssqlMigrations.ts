@@ -45,6 +45,12 @@ export const MSSQL_CONTROL_MIGRATIONS: readonly MssqlMigration[] = [
       CREATE INDEX ix_tenants_status ON dbo.tenants (status, id);`,
     ],
   },
+  // Version 2 is reserved for a change being made on main at the same time (see sqliteAppStoreSchema.ts).
+  {
+    version: 3,
+    name: 'tenant egress allow-list',
+    batches: [`ALTER TABLE dbo.tenants ADD egress nvarchar(max) NULL CONSTRAINT ck_tenants_egress CHECK (egress IS NULL OR ISJSON(egress) = 1);`],
+  },
 ];
 
 /**

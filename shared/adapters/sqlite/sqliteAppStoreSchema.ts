@@ -30,6 +30,13 @@ export const CONTROL_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX tenants_status ON tenants (status, id);
     `,
   },
+  // Version 2 is reserved for a change being made on main at the same time; migrations apply by version, so
+  // a database that gets 3 before 2 is brought to the same schema.
+  {
+    version: 3,
+    name: 'tenant egress allow-list',
+    sql: `ALTER TABLE tenants ADD COLUMN egress TEXT CHECK (egress IS NULL OR json_valid(egress));`,
+  },
 ];
 
 /**
