@@ -209,6 +209,11 @@ function compilePolicy(policy: EgressPolicy): CompiledPolicy {
   return result;
 }
 
+/** A connector's own copy of the operator's allow-list (settings are frozen; a policy is compiled per object). */
+export function operatorEgressPolicy(egress: EgressPolicy | undefined): EgressPolicy {
+  return { allowHosts: [...(egress?.allowHosts ?? [])], allowPorts: [...(egress?.allowPorts ?? [])] };
+}
+
 const merged = new WeakMap<EgressPolicy, WeakMap<EgressPolicy, EgressPolicy>>();
 
 /**

@@ -42,7 +42,7 @@ export function operationPathProblem(path: string): string | undefined {
 }
 
 /** `.` and `..`, also percent-encoded (`%2e`), which URL parsers treat as dot segments. */
-function isDotSegment(segment: string): boolean {
+export function isDotSegment(segment: string): boolean {
   const decoded = segment.replace(/%2e/gi, '.');
   return decoded === '.' || decoded === '..';
 }
@@ -73,7 +73,7 @@ function envelopeSchema(path: string): Record<string, unknown> {
         properties: Object.fromEntries(placeholders.map((name) => [name, scalar])),
       },
       query: { type: 'object', additionalProperties: { anyOf: [scalar, { type: 'array', items: scalar, maxItems: 1000 }] } },
-      headers: { type: 'object', propertyNames: { pattern: HEADER_NAME_PATTERN }, additionalProperties: { type: 'string', maxLength: 8192, pattern: '^[^\\r\\n\\u0000]*$' } },
+      headers: { type: 'object', propertyNames: { pattern: HEADER_NAME_PATTERN }, additionalProperties: { type: 'string', maxLength: 8192, pattern: '^[^\\r\\n\\x00]*$' } },
       body: {},
     },
   };
@@ -85,9 +85,11 @@ const PATTERN_BUDGET = 5_000_000;
 class PatternBudgetExceeded extends Error {}
 
 /** ajv's RegExp engine, backed by the linear-time engine (RE2 syntax, no back-references or look-around). */
-function linearRegExp(pattern: string): { test: (subject: string) => boolean } {
+function linearRegExp(pattern: string): { test: (subject: string) => boolean; toString(): string } {
   const regex = compileRegex(pattern);
   return {
+    // ajv shares compiled patterns by this string: it must identify the pattern (as RegExp#toString does).
+    toString: () => `linear:/${pattern}/`,
     test: (subject) => {
       let spent = 0;
       try {
