@@ -90,7 +90,9 @@ function namesMetadata(entry: EgressEntry): boolean {
     case 'host':
       return METADATA_HOSTNAMES.has(entry.host);
     case 'wildcard':
-      return [...METADATA_HOSTNAMES].some((name) => name.endsWith(entry.suffix));
+      // `*.internal` covers metadata.google.internal too, but also every private `.internal` name a tenant may
+      // need; the guard refuses metadata names before it reads any list, so a wildcard is never a way in.
+      return false;
     case 'address':
       return (entry.family === 'ipv4' ? (METADATA_IPV4_ADDRESSES as readonly string[]) : METADATA_IPV6_ADDRESSES.map((a) => normalizeIPv6(a))).includes(
         entry.family === 'ipv4' ? entry.address : normalizeIPv6(entry.address),

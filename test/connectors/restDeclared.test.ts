@@ -122,6 +122,9 @@ describe('declared REST operations', () => {
     const action = registry.declaredAction('meta', declaration({ baseUrl: 'http://169.254.169.254/latest' }), 'getCustomer');
     const refused = (await action.run({ path: { id: 'x' } } as never, context({ egress: { allowHosts: ['169.254.0.0/16'], allowPorts: [] } })).catch((caught: unknown) => caught)) as ConnectorError;
     expect(refused.code).toBe('SSRF.BLOCKED');
+    const byName = registry.declaredAction('meta', declaration({ baseUrl: 'http://metadata.google.internal/computeMetadata' }), 'getCustomer');
+    const named = (await byName.run({ path: { id: 'x' } } as never, context({ egress: { allowHosts: ['*.internal', 'metadata.google.internal'], allowPorts: [] } })).catch((caught: unknown) => caught)) as ConnectorError;
+    expect(named.code).toBe('SSRF.BLOCKED');
   });
 
   it('refuse an unknown operation or a declaration no connector runs with WORKFLOW.INVALID', () => {
