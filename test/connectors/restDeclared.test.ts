@@ -26,7 +26,7 @@ beforeAll(async () => {
   server = await startLoopbackServer((req, res, body) => {
     seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
     const status = /\/status\/(\d{3})$/.exec(req.url ?? '');
-    res.writeHead(status ? Number(status[1]) : 200, { 'content-type': 'application/json' });
+    res.writeHead(status ? Number(status[1]) : (req.url ?? '').startsWith('/down/') ? 503 : 200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ url: req.url, method: req.method }));
   });
 });
@@ -105,6 +105,15 @@ describe('declared REST operations', () => {
     const missing = (await action.run({ path: { code: 404 } } as never, context({ egress: loopbackEgress() })).catch((caught: unknown) => caught)) as ConnectorError;
     expect(missing.code).toBe('REST.HTTP_STATUS');
     expect(missing.retryable).toBe(false);
+  });
+
+  it('try the fallback base URLs in order after a retryable fault, with the same operation', async () => {
+    const action = registry.declaredAction('crm', declaration({ baseUrl: `${server.base}/down/v2`, fallbackBaseUrls: [`${server.base}/api/v2`] }), 'getCustomer');
+    const out = (await action.run({ path: { id: '9' } } as never, context({ egress: loopbackEgress() }))) as Record<string, unknown>;
+    expect(out['url']).toBe(`${server.base}/api/v2/customers/9`);
+    expect(seen.map((s) => s.url)).toEqual(['/down/v2/customers/9?expand=orders', '/api/v2/customers/9?expand=orders']);
+    // One idempotency key for the call, whichever URL answers.
+    expect(seen[0]!.headers['idempotency-key']).toBe(seen[1]!.headers['idempotency-key']);
   });
 
   it('follow the egress allow-list of the calling tenant only: without it the loopback server is refused before any connection', async () => {

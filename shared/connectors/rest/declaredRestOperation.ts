@@ -114,6 +114,7 @@ export function declaredRestOperation(connectorId: string, declaration: JsonValu
       const request: RestRequestInput = {
         method: operation.method,
         url: operationUrl(connectorId, connector.baseUrl, operation.path, inputs.path ?? {}),
+        ...(connector.fallbackBaseUrls === undefined ? {} : { fallbackUrls: connector.fallbackBaseUrls.map((base) => operationUrl(connectorId, base, operation.path, inputs.path ?? {})) }),
         query: { ...operation.query, ...inputs.query },
         headers: { ...plainHeaders(connector.headers, connectorId), ...plainHeaders(operation.headers, connectorId), ...inputs.headers },
         ...(inputs.body === undefined ? {} : { body: inputs.body }),

@@ -421,6 +421,12 @@ export const workflowDefinitionSchema = {
           maxLength: 2000,
           description: 'The http(s) URL operation paths are appended to; no query, fragment or credentials. Every request stays under it (same origin, same path prefix).',
         },
+        fallbackBaseUrls: {
+          type: 'array',
+          maxItems: 3,
+          items: { type: 'string', format: 'uri', pattern: '^https?://', maxLength: 2000, description: 'Another base URL of the same API (same rules as baseUrl).' },
+          description: 'Tried in order, with the same operation, when baseUrl fails with a retryable fault (network, timeout, 5xx, 408, 429).',
+        },
         auth: { ...ref('restAuth'), description: 'How requests authenticate; none by default.' },
         headers: { ...ref('headers'), description: 'Headers sent with every request.' },
         timeoutSeconds: timeout(`Per-request timeout in seconds; default ${DEFAULTS.actionTimeoutSeconds} (the step's timeoutSeconds bounds the whole call, fallbacks included).`, LIMITS.maxActionTimeoutSeconds),

@@ -193,6 +193,8 @@ export interface DeclaredRestConnector {
   readonly description?: string;
   /** http(s), without query, fragment or credentials; every request stays under it. */
   readonly baseUrl: string;
+  /** Tried in order after a retryable fault of `baseUrl` (same rules). */
+  readonly fallbackBaseUrls?: readonly string[];
   readonly auth?: RestAuth;
   readonly headers?: { readonly [name: string]: StringOrSecret };
   /** Per request; default 30. */

@@ -567,7 +567,7 @@ describe('validateDefinition', () => {
       {
         connectors: {
           crm: { type: 'rest', baseUrl: 'https://crm.example.com/api?key=1', operations },
-          other: { type: 'rest', baseUrl: 'https://user:pw@crm.example.com', operations: { get: { method: 'GET', path: '/' } } },
+          other: { type: 'rest', baseUrl: 'https://user:pw@crm.example.com', fallbackBaseUrls: ['https://ok.example.com', 'https://x.example.com/#frag'], operations: { get: { method: 'GET', path: '/' } } },
         },
       },
     );
@@ -575,6 +575,7 @@ describe('validateDefinition', () => {
       sorted([
         ['/connectors/crm/baseUrl', 'invalidBaseUrl'],
         ['/connectors/other/baseUrl', 'invalidBaseUrl'],
+        ['/connectors/other/fallbackBaseUrls/1', 'invalidBaseUrl'],
         ['/connectors/crm/operations/up/path', 'invalidPath'],
         ['/connectors/crm/operations/encodedUp/path', 'invalidPath'],
         ['/connectors/crm/operations/dot/path', 'invalidPath'],

@@ -772,9 +772,11 @@ class StaticChecker {
     for (const [id, connector] of Object.entries(declared)) {
       const at = pointer('/connectors', id);
       if (!isObject(connector)) continue;
-      const baseUrl = asString(connector['baseUrl']);
-      const baseProblem = baseUrl === undefined ? undefined : baseUrlProblem(baseUrl);
-      if (baseProblem !== undefined) this.report(pointer(at, 'baseUrl'), 'invalidBaseUrl', baseProblem);
+      const bases: Array<[string, unknown]> = [[pointer(at, 'baseUrl'), connector['baseUrl']], ...asArray(connector['fallbackBaseUrls']).map((url, i): [string, unknown] => [pointer(at, 'fallbackBaseUrls', i), url])];
+      for (const [where, url] of bases) {
+        const problem = typeof url === 'string' ? baseUrlProblem(url) : undefined;
+        if (problem !== undefined) this.report(where, 'invalidBaseUrl', problem);
+      }
       const operations = isObject(connector['operations']) ? connector['operations'] : {};
       for (const [name, operation] of Object.entries(operations)) {
         if (!isObject(operation)) continue;
