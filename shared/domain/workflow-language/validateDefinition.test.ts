@@ -94,6 +94,16 @@ describe('examples', () => {
     }
   });
 
+  it('the declared REST connector example of docs/connectors.md is valid', () => {
+    const doc = readFileSync(path.join(__dirname, '..', '..', '..', 'docs', 'connectors.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('### Declared REST connectors'));
+    const json = /```json\n([\s\S]*?)\n```/.exec(section)?.[1];
+    expect(json).toBeDefined();
+    const example = JSON.parse(json!) as Record<string, unknown>;
+    expect(Object.keys(example['connectors'] as object)).toEqual(['crm']);
+    expect(definitionProblems(example, context)).toEqual([]);
+  });
+
   it.each(Object.entries(EXAMPLES))('%s is valid', (_name, example) => {
     expect(definitionProblems(example, context)).toEqual([]);
     expect(validateDefinition(example, context)).toBe(example);
