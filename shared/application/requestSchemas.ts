@@ -1,3 +1,4 @@
+import { TENANT_EGRESS_LIMITS } from '../domain/egress.js';
 import { TENANT_PLACEMENTS, TENANT_STATUSES, TENANT_TIERS } from '../domain/tenant.js';
 
 /**
@@ -20,6 +21,27 @@ export const quotasSchema = {
   },
 } as const;
 
+/** A tenant's egress allow-list (Platform.Admin only; merged with the operator's for this tenant's steps). */
+const tenantEgressObject = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    allowHosts: {
+      type: 'array',
+      maxItems: TENANT_EGRESS_LIMITS.maxHosts,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1, maxLength: 260, description: 'A hostname (api.internal), *.suffix, IP address or CIDR (10.1.0.0/16).' },
+    },
+    allowPorts: { type: 'array', maxItems: TENANT_EGRESS_LIMITS.maxPorts, uniqueItems: true, items: { type: 'integer', minimum: 1, maximum: 65535 } },
+  },
+} as const;
+
+export const tenantEgressSchema = {
+  description:
+    "What this tenant's steps may reach besides the public internet on ports 80/443, on top of the operator's allow-list: private, loopback or link-local hosts and extra ports. Cloud metadata endpoints can never be opened. null removes the list.",
+  anyOf: [tenantEgressObject, { type: 'null' }],
+} as const;
+
 export const createTenantSchema = {
   $id: 'CreateTenantRequest',
   type: 'object',
@@ -32,6 +54,7 @@ export const createTenantSchema = {
     entraTenantId: guid,
     placement: { enum: [...TENANT_PLACEMENTS], default: 'shared' },
     quotas: quotasSchema,
+    egress: tenantEgressSchema,
   },
 } as const;
 
@@ -46,6 +69,7 @@ export const updateTenantSchema = {
     status: { enum: [...TENANT_STATUSES] },
     entraTenantId: { anyOf: [guid, { type: 'null' }] },
     quotas: quotasSchema,
+    egress: tenantEgressSchema,
   },
 } as const;
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import { isIP } from 'node:net';
 import path from 'node:path';
+import { isEgressPort, parseEgressEntry } from '../domain/egress.js';
 import { SettingNames } from './settingNames.js';
 
 /** The app's configuration, parsed once from the environment and frozen. */
@@ -144,31 +144,16 @@ function parseDirectories(value: string | undefined): string[] {
   return ids;
 }
 
-const HOST_LABEL = '[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?';
-const HOSTNAME = new RegExp(`^(?:\\*\\.)?${HOST_LABEL}(?:\\.${HOST_LABEL})*\\.?$`);
-
-/** One egress allow-list entry in the EgressPolicy syntax: hostname, `*.suffix`, IP (bracketed IPv6 too) or CIDR. */
-function isAllowHostEntry(entry: string): boolean {
-  if (entry.includes('/')) {
-    const [net = '', prefix = '', ...rest] = entry.split('/');
-    const family = isIP(net);
-    return rest.length === 0 && family !== 0 && /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
-  }
-  const bare = entry.startsWith('[') && entry.endsWith(']') ? entry.slice(1, -1) : entry;
-  if (isIP(bare)) return true;
-  return entry.length <= 253 && HOSTNAME.test(entry) && !/^\d+(\.\d+)*\.?$/.test(entry);
-}
-
 function parseEgress(env: NodeJS.ProcessEnv): AppConfig['egress'] {
   const allowHosts = (env[SettingNames.egressAllowHosts] ?? '').split(',').map((entry) => entry.trim().toLowerCase()).filter(Boolean);
   for (const entry of allowHosts) {
-    if (!isAllowHostEntry(entry)) {
+    if (!parseEgressEntry(entry)) {
       throw new ConfigError(SettingNames.egressAllowHosts, `'${entry.slice(0, 100)}' is not a hostname, *.suffix, IP address or CIDR (e.g. api.internal, *.corp.example, 10.1.2.3, 10.1.0.0/16).`);
     }
   }
   const allowPorts = (env[SettingNames.egressAllowPorts] ?? '').split(',').map((entry) => entry.trim()).filter(Boolean).map((entry) => {
     const port = /^\d{1,5}$/.test(entry) ? Number(entry) : NaN;
-    if (!(port >= 1 && port <= 65535)) throw new ConfigError(SettingNames.egressAllowPorts, `'${entry.slice(0, 20)}' is not a port (1-65535).`);
+    if (!isEgressPort(port)) throw new ConfigError(SettingNames.egressAllowPorts, `'${entry.slice(0, 20)}' is not a port (1-65535).`);
     return port;
   });
   return Object.freeze({ allowHosts: Object.freeze(allowHosts), allowPorts: Object.freeze(allowPorts) });

@@ -144,6 +144,7 @@ export function runAppStoreContract(options: AppStoreContractOptions): void {
       quotas: { ...DEFAULT_QUOTAS.standard },
       entraTenantId: null,
       placement: 'shared',
+      egress: null,
       ...overrides,
     });
   }
@@ -204,6 +205,26 @@ export function runAppStoreContract(options: AppStoreContractOptions): void {
         expect(await store.tenants.delete(tenant.id, { ifRevision: 3 })).toBe(true);
         expect(await store.tenants.get(tenant.id)).toBeUndefined();
         expect(await store.tenants.delete(tenant.id)).toBe(false);
+      });
+
+      test("stores a tenant's egress allow-list, changes it, clears it, and keeps it to that tenant", async () => {
+        const egress = { allowHosts: ['10.1.0.0/16', 'api.internal', '*.corp.example'], allowPorts: [8443] };
+        const open = await newTenant({ egress });
+        const closed = await newTenant();
+        expect(open.egress).toEqual(egress);
+        expect(closed.egress).toBeNull();
+        expect((await store.tenants.get(open.id))?.egress).toEqual(egress);
+        expect((await store.tenants.get(closed.id))?.egress).toBeNull();
+
+        const renamed = await store.tenants.update(open.id, { name: 'Renamed' });
+        expect(renamed.egress).toEqual(egress);
+        const narrowed = await store.tenants.update(open.id, { egress: { allowHosts: ['127.0.0.1'], allowPorts: [] } });
+        expect(narrowed).toMatchObject({ egress: { allowHosts: ['127.0.0.1'], allowPorts: [] }, revision: 3 });
+        expect((await store.tenants.get(open.id))?.egress).toEqual({ allowHosts: ['127.0.0.1'], allowPorts: [] });
+        const cleared = await store.tenants.update(open.id, { egress: null });
+        expect(cleared.egress).toBeNull();
+        expect((await store.tenants.get(open.id))?.egress).toBeNull();
+        expect((await store.tenants.get(closed.id))?.egress).toBeNull();
       });
 
       test('rejects a taken tenant id or Entra tenant id with TENANT.ALREADY_EXISTS', async () => {

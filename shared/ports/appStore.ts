@@ -26,6 +26,9 @@ export interface Precondition {
 }
 
 /** The platform's tenant registry (control plane: not tenant-scoped). */
+/** The fields of a tenant an update may change (absent: unchanged). */
+export type TenantChanges = Partial<Pick<Tenant, 'name' | 'tier' | 'status' | 'quotas' | 'entraTenantId' | 'egress'>>;
+
 export interface TenantRepository {
   /** Throws `TENANT.ALREADY_EXISTS` when the id (or the Entra tenant id) is taken. */
   create(tenant: Omit<Tenant, 'createdAt' | 'updatedAt' | 'revision'>): Promise<Tenant>;
@@ -33,7 +36,7 @@ export interface TenantRepository {
   getByEntraTenantId(entraTenantId: string): Promise<Tenant | undefined>;
   list(options: PageOptions & { status?: TenantStatus }): Promise<Page<Tenant>>;
   /** Throws `TENANT.NOT_FOUND` or `REQUEST.PRECONDITION_FAILED`. */
-  update(tenantId: string, changes: Partial<Pick<Tenant, 'name' | 'tier' | 'status' | 'quotas' | 'entraTenantId'>>, precondition?: Precondition): Promise<Tenant>;
+  update(tenantId: string, changes: TenantChanges, precondition?: Precondition): Promise<Tenant>;
   /** Removes the tenant and (through its data store) all of its data. Idempotent: false when there was none. */
   delete(tenantId: string, precondition?: Precondition): Promise<boolean>;
 }

@@ -12,14 +12,14 @@ import type { JsonValue } from '../../shared/domain/json.js';
 import { ValidationError } from '../../shared/domain/errors.js';
 import { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME, startAzuriteBlob, type AzuriteBlob } from '../support/azurite.js';
 
-function context(): ActionContext {
-  return { tenantId: 't1', runId: 'r1', stepId: 's1', signal: new AbortController().signal, log: () => undefined };
+function context(overrides: Partial<ActionContext> = {}): ActionContext {
+  return { tenantId: 't1', runId: 'r1', stepId: 's1', signal: new AbortController().signal, log: () => undefined, ...overrides };
 }
 
-async function run(connector: FileConnector, action: string, input: Record<string, unknown>): Promise<Record<string, JsonValue>> {
+async function run(connector: FileConnector, action: string, input: Record<string, unknown>, ctx: ActionContext = context()): Promise<Record<string, JsonValue>> {
   const found = connector.actions.find((candidate) => candidate.name === action);
   if (!found) throw new Error(`no action ${action}`);
-  return (await found.run(input as never, context())) as Record<string, JsonValue>;
+  return (await found.run(input as never, ctx)) as Record<string, JsonValue>;
 }
 
 async function failure(promise: Promise<unknown>): Promise<{ code: string; retryable: boolean; message: string }> {
@@ -207,6 +207,14 @@ describe('file connector: Azure Blob (Azurite)', () => {
     } finally {
       await counting.close();
     }
+  });
+
+  it("reaches the account through the calling tenant's egress allow-list only", async () => {
+    const operatorOnly = createFileConnector();
+    const connection = azurite.connectionString;
+    expect((await failure(run(operatorOnly, 'blobList', { connection, container }, context({ tenantId: 'closed' })))).code).toBe('SSRF.BLOCKED');
+    const listed = await run(operatorOnly, 'blobList', { connection, container }, context({ tenantId: 'open', egress: { allowHosts: ['127.0.0.1'], allowPorts: [azurite.port] } }));
+    expect(Array.isArray(listed['items'])).toBe(true);
   });
 
   it('validates inputs with closed schemas and safe paths', () => {
@@ -500,5 +508,15 @@ describe('file connector: SFTP (in-process ssh2 server)', () => {
     const portNotAllowed = createFileConnector({ egress: { allowHosts: ['127.0.0.1'] } });
     expect((await failure(run(portNotAllowed, 'sftpRead', { sftp: sftp(), path: '/x' }))).code).toBe('SSRF.BLOCKED');
     expect(server.connections()).toBe(before);
+  });
+
+  it("reaches the server through the calling tenant's egress allow-list only", async () => {
+    const operatorOnly = createFileConnector();
+    const before = server.connections();
+    const blocked = await failure(run(operatorOnly, 'sftpList', { sftp: sftp(), path: '/' }, context({ tenantId: 'closed' })));
+    expect(blocked.code).toBe('SSRF.BLOCKED');
+    expect(server.connections()).toBe(before);
+    const listed = await run(operatorOnly, 'sftpList', { sftp: sftp(), path: '/' }, context({ tenantId: 'open', egress: { allowHosts: ['127.0.0.1'], allowPorts: [server.port] } }));
+    expect(Array.isArray(listed['items'])).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import { createTenantSchema, createWorkflowSchema, quotasSchema, startRunSchema, updateTenantSchema, updateWorkflowSchema, validateWorkflowSchema } from '../../../shared/application/requestSchemas.js';
+import { createTenantSchema, createWorkflowSchema, quotasSchema, startRunSchema, tenantEgressSchema, updateTenantSchema, updateWorkflowSchema, validateWorkflowSchema } from '../../../shared/application/requestSchemas.js';
 import { RUN_STATUSES, STEP_STATUSES, TRIGGER_KINDS } from '../../../shared/domain/run.js';
 import { TENANT_PLACEMENTS, TENANT_STATUSES, TENANT_TIERS } from '../../../shared/domain/tenant.js';
 import { definitionSchema } from '../../../shared/domain/workflow-language/index.js';
@@ -215,6 +215,7 @@ export function buildOpenApiDocument(version: string): Json {
             waiting: { type: 'object', properties: Object.fromEntries(TENANT_TIERS.map((tier) => [tier, { type: 'integer' }])), description: 'Runs waiting for a slot, per tier.' },
           },
         },
+        TenantEgress: component(tenantEgressSchema),
         Tenant: {
           type: 'object',
           properties: {
@@ -225,6 +226,7 @@ export function buildOpenApiDocument(version: string): Json {
             quotas: ref('Quotas'),
             entraTenantId: { type: ['string', 'null'] },
             placement: { enum: [...TENANT_PLACEMENTS] },
+            egress: ref('TenantEgress'),
             createdAt: { type: 'string', format: 'date-time' },
             updatedAt: { type: 'string', format: 'date-time' },
             etag: { type: 'string' },

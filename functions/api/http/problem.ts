@@ -9,6 +9,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   [ErrorCodes.requestInvalid]: 400,
   [ErrorCodes.workflowInvalid]: 400,
   [ErrorCodes.runInputInvalid]: 400,
+  [ErrorCodes.tenantEgressInvalid]: 400,
   [ErrorCodes.runRetryFromStepUnsupported]: 400,
   [ErrorCodes.eventNotExpected]: 404,
   [ErrorCodes.runNotRunning]: 409,

@@ -70,6 +70,11 @@ export const MSSQL_CONTROL_MIGRATIONS: readonly MssqlMigration[] = [
       );`,
     ],
   },
+  {
+    version: 3,
+    name: 'tenant egress allow-list',
+    batches: [`ALTER TABLE dbo.tenants ADD egress nvarchar(max) NULL CONSTRAINT ck_tenants_egress CHECK (egress IS NULL OR ISJSON(egress) = 1);`],
+  },
 ];
 
 /**

@@ -19,11 +19,14 @@ import type {
   TenantDataStore,
   TenantRepository,
   WorkflowRepository,
+  TenantChanges,
 } from '../../ports/appStore.js';
 import {
   NO_ITERATION,
   RUN_COLUMNS,
   TENANT_COLUMNS,
+  changedTenant,
+  egressText,
   tenantFromRow,
   runFromRow,
   STEP_COLUMNS,
@@ -273,7 +276,7 @@ class SqliteTenantRepository implements TenantRepository {
     try {
       this.db
         .transaction(() => {
-          prepare(this.db, `INSERT INTO tenants (${TENANT_COLUMNS}) VALUES (@id, @name, @tier, @status, @quotas, @entra, @placement, @at, @at, 1)`).run({
+          prepare(this.db, `INSERT INTO tenants (${TENANT_COLUMNS}) VALUES (@id, @name, @tier, @status, @quotas, @entra, @placement, @egress, @at, @at, 1)`).run({
             id: tenant.id,
             name: tenant.name,
             tier: tenant.tier,
@@ -281,6 +284,7 @@ class SqliteTenantRepository implements TenantRepository {
             quotas: JSON.stringify(tenant.quotas),
             entra: tenant.entraTenantId,
             placement: tenant.placement,
+            egress: egressText(tenant.egress),
             at,
           });
           // Only once the id is known to be free: clear whatever a data store that outlived an earlier tenant
@@ -321,7 +325,7 @@ class SqliteTenantRepository implements TenantRepository {
 
   async update(
     tenantId: string,
-    changes: Partial<Pick<Tenant, 'name' | 'tier' | 'status' | 'quotas' | 'entraTenantId'>>,
+    changes: TenantChanges,
     precondition?: Precondition,
   ): Promise<Tenant> {
     try {
@@ -331,19 +335,10 @@ class SqliteTenantRepository implements TenantRepository {
           if (row === undefined) throw new AppError(ErrorCodes.tenantNotFound, `tenant ${tenantId} does not exist`);
           checkPrecondition(precondition, row.revision, `tenant ${tenantId}`);
           const current = tenantFromRow(row);
-          const next: Tenant = {
-            ...current,
-            name: changes.name ?? current.name,
-            tier: changes.tier ?? current.tier,
-            status: changes.status ?? current.status,
-            quotas: changes.quotas === undefined ? current.quotas : { ...changes.quotas },
-            entraTenantId: changes.entraTenantId === undefined ? current.entraTenantId : changes.entraTenantId,
-            updatedAt: now(),
-            revision: current.revision + 1,
-          };
+          const next = changedTenant(current, changes, now());
           prepare(
             this.db,
-            'UPDATE tenants SET name = @name, tier = @tier, status = @status, quotas = @quotas, entra_tenant_id = @entra, updated_at = @at, revision = @revision WHERE id = @id',
+            'UPDATE tenants SET name = @name, tier = @tier, status = @status, quotas = @quotas, entra_tenant_id = @entra, egress = @egress, updated_at = @at, revision = @revision WHERE id = @id',
           ).run({
             id: tenantId,
             name: next.name,
@@ -351,6 +346,7 @@ class SqliteTenantRepository implements TenantRepository {
             status: next.status,
             quotas: JSON.stringify(next.quotas),
             entra: next.entraTenantId,
+            egress: egressText(next.egress),
             at: next.updatedAt,
             revision: next.revision,
           });

@@ -55,6 +55,11 @@ export const CONTROL_MIGRATIONS: readonly SqliteMigration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    name: 'tenant egress allow-list',
+    sql: `ALTER TABLE tenants ADD COLUMN egress TEXT CHECK (egress IS NULL OR json_valid(egress));`,
+  },
 ];
 
 /**
