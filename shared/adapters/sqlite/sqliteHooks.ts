@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { AppError } from '../../domain/errors.js';
+import { AppError, ErrorCodes } from '../../domain/errors.js';
 import { type Hook, type HookDelivery, type HookDeliverySummary, WebhookErrorCodes } from '../../domain/webhook.js';
 import type { HookChanges, HookIndex, HookRepository, NewHook, NewHookDelivery, Page, PageOptions, Precondition } from '../../ports/appStore.js';
 import {
@@ -39,7 +39,7 @@ export class SqliteHookRepository implements HookRepository {
     try {
       this.scope.run(`INSERT INTO hooks (tenant_id, ${HOOK_COLUMNS}) VALUES (@tenant_id, ${HOOK_VALUES})`, row as unknown as Params);
     } catch (error) {
-      if (isConstraint(error, 'SQLITE_CONSTRAINT_PRIMARYKEY')) throw new AppError('REQUEST.CONFLICT', `hook ${hook.id} already exists`);
+      if (isConstraint(error, 'SQLITE_CONSTRAINT_PRIMARYKEY')) throw new AppError(ErrorCodes.conflict, `hook ${hook.id} already exists`);
       throw error;
     }
     return this.toHook(this.row(hook.id)!);
@@ -161,7 +161,7 @@ export class SqliteHookIndex implements HookIndex {
   async put(hookId: string, tenantId: string): Promise<void> {
     prepare(this.db(), 'INSERT INTO hook_index (hook_id, tenant_id) VALUES (?, ?) ON CONFLICT (hook_id) DO NOTHING').run(hookId, tenantId);
     const owner = await this.tenantOf(hookId);
-    if (owner !== tenantId) throw new AppError('REQUEST.CONFLICT', `hook ${hookId} already exists`);
+    if (owner !== tenantId) throw new AppError(ErrorCodes.conflict, `hook ${hookId} already exists`);
   }
 
   async tenantOf(hookId: string): Promise<string | undefined> {
