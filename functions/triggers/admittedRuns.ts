@@ -5,7 +5,8 @@ import { carriedOverSteps } from '../../shared/application/runControl.js';
 import { getContainer } from '../../shared/composition/container.js';
 import { AppError, ErrorCodes } from '../../shared/domain/errors.js';
 import type { JsonObject, JsonValue } from '../../shared/domain/json.js';
-import type { StepExecution } from '../../shared/domain/run.js';
+import type { Run, StepExecution } from '../../shared/domain/run.js';
+import type { Tenant } from '../../shared/domain/tenant.js';
 import { sha256Hex } from '../../shared/ports/artifactStore.js';
 import type { TenantDataStore } from '../../shared/ports/appStore.js';
 import type { AdmittedRun } from '../../shared/ports/runAdmission.js';
@@ -118,4 +119,15 @@ export async function releaseRunSlot(client: df.DurableClient, tenantId: string,
   } catch (error) {
     context.warn(`The slot of run '${runId}' (tenant '${tenantId}') was not handed on; the reconciler will: ${(error as Error).message}`);
   }
+}
+
+/**
+ * A queued run joins the platform's admission list (idempotent: a run already waiting keeps its place), a run
+ * admitted before is started if a start failed half-way, and every run that fits a free slot starts.
+ */
+export async function admitQueuedRun(client: df.DurableClient, tenant: Tenant, run: Run, context: InvocationContext): Promise<void> {
+  const place = await getContainer().appStore.admission.enqueue({ tenantId: tenant.id, runId: run.id, tier: tenant.tier, queuedAt: run.createdAt, maxRunning: tenant.quotas.maxConcurrentRuns });
+  // Admitted before (a redelivery after a start that failed half-way): finish starting it.
+  if (place === 'admitted') await startAdmittedRun(client, { tenantId: tenant.id, runId: run.id, tier: tenant.tier, admittedAt: run.createdAt }, context);
+  await admitAndStartRuns(client, context);
 }

@@ -1,7 +1,7 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { getContainer } from '../../shared/composition/container.js';
-import { admitAndStartRuns, startAdmittedRun } from './admittedRuns.js';
+import { admitQueuedRun } from './admittedRuns.js';
 import type { RunDispatchMessage } from './runQueues.js';
 
 /**
@@ -27,9 +27,5 @@ export async function dispatchRun(message: unknown, context: InvocationContext):
     return;
   }
   if (run.status !== 'queued' && run.status !== 'running') return;
-  const client = df.getClient(context);
-  const place = await appStore.admission.enqueue({ tenantId, runId, tier: tenant.tier, queuedAt: run.createdAt, maxRunning: tenant.quotas.maxConcurrentRuns });
-  // Admitted before (a redelivery after a start that failed half-way): finish starting it.
-  if (place === 'admitted') await startAdmittedRun(client, { tenantId, runId, tier: tenant.tier, admittedAt: run.createdAt }, context);
-  await admitAndStartRuns(client, context);
+  await admitQueuedRun(df.getClient(context), tenant, run, context);
 }

@@ -117,3 +117,50 @@ export const startRunSchema = {
     version: { type: 'integer', minimum: 1, description: 'A published version; default: the latest.' },
   },
 } as const;
+
+const hookResponseSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['mode'],
+  description: '`accepted`: answer 202 with the run id at once. `output`: wait up to timeoutSeconds for the run to end and answer 200 with its output (202 if it has not ended).',
+  properties: {
+    mode: { enum: ['accepted', 'output'] },
+    timeoutSeconds: { type: 'integer', minimum: 1, maximum: 30, default: 10 },
+  },
+} as const;
+
+const hookSettings = {
+  name: { type: 'string', minLength: 1, maxLength: 200 },
+  enabled: { type: 'boolean', default: true, description: 'A disabled hook answers 404 and starts nothing.' },
+  maxBodyBytes: { type: 'integer', minimum: 1024, maximum: 100 * 1024 * 1024, description: 'Largest body accepted (default 1 MB, at most the tenant’s maxPayloadBytes).' },
+  respondWith: hookResponseSchema,
+} as const;
+
+export const createHookSchema = {
+  $id: 'CreateHookRequest',
+  type: 'object',
+  additionalProperties: false,
+  required: ['workflowId'],
+  properties: {
+    workflowId: { type: 'string', minLength: 1, maxLength: 128 },
+    signature: { enum: ['standard-webhooks', 'github'], default: 'standard-webhooks', description: 'How senders sign requests.' },
+    ...hookSettings,
+  },
+} as const;
+
+export const updateHookSchema = {
+  $id: 'UpdateHookRequest',
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: hookSettings,
+} as const;
+
+export const rotateHookSecretSchema = {
+  $id: 'RotateHookSecretRequest',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    gracePeriodSeconds: { type: 'integer', minimum: 0, maximum: 7 * 24 * 3600, default: 24 * 3600, description: 'How long the previous secret stays valid.' },
+  },
+} as const;

@@ -1,4 +1,4 @@
-import type { AppStore, TenantDataStore, TenantRepository } from '../ports/appStore.js';
+import type { AppStore, HookIndex, TenantDataStore, TenantRepository } from '../ports/appStore.js';
 import type { RunAdmission } from '../ports/runAdmission.js';
 
 /**
@@ -31,6 +31,7 @@ export function lazyAppStore(create: () => Promise<AppStore>): AppStore & { crea
   return {
     tenants: deferred<TenantRepository>((store) => store.tenants),
     admission: deferred<RunAdmission>((store) => store.admission),
+    hookIndex: deferred<HookIndex>((store) => store.hookIndex),
     forTenant: async (tenantId: string): Promise<TenantDataStore> => (await get()).forTenant(tenantId),
     ping: async () => (await get()).ping(),
     close: async () => {

@@ -673,6 +673,129 @@ export function runAppStoreContract(options: AppStoreContractOptions): void {
       });
     });
 
+    describe('hooks', () => {
+      const hookInput = (id: string, workflowId = 'wf') => ({
+        id,
+        workflowId,
+        name: `Hook ${id}`,
+        signature: 'standard-webhooks' as const,
+        enabled: true,
+        maxBodyBytes: 4096,
+        respondWith: { mode: 'accepted' as const, timeoutSeconds: 0 },
+        secretVersion: 'v1',
+        previousSecretVersion: null,
+        previousSecretExpiresAt: null,
+        createdBy: 'u',
+      });
+      const delivery = (id: string, hookId: string, when: string, overrides: Record<string, unknown> = {}) => ({
+        id,
+        hookId,
+        deliveryId: `msg-${id}`,
+        outcome: 'accepted' as const,
+        reason: null,
+        runId: null,
+        receivedAt: when,
+        contentType: 'application/json',
+        bodyBytes: 2,
+        payload: '{}',
+        ...overrides,
+      });
+
+      test('creates, reads, lists, updates with revisions and deletes hooks with their deliveries', async () => {
+        const data = await dataOf();
+        const hook = await data.hooks.create(hookInput('h-1'));
+        expect(hook).toMatchObject({ tenantId: data.tenantId, id: 'h-1', enabled: true, respondWith: { mode: 'accepted', timeoutSeconds: 0 }, revision: 1, previousSecretVersion: null });
+        expect(await data.hooks.get('h-1')).toEqual(hook);
+        await data.hooks.create(hookInput('h-0'));
+        expect((await data.hooks.list({})).items.map((h) => h.id)).toEqual(['h-0', 'h-1']);
+        expect(await data.hooks.count()).toBe(2);
+        const expires = at(100);
+        const updated = await data.hooks.update('h-1', { enabled: false, secretVersion: 'v2', previousSecretVersion: 'v1', previousSecretExpiresAt: expires, respondWith: { mode: 'output', timeoutSeconds: 5 } }, { ifRevision: 1 });
+        expect(updated).toMatchObject({ enabled: false, secretVersion: 'v2', previousSecretVersion: 'v1', previousSecretExpiresAt: expires, respondWith: { mode: 'output', timeoutSeconds: 5 }, revision: 2 });
+        expect(await data.hooks.get('h-1')).toEqual(updated);
+        await expectAppError(data.hooks.update('h-1', { name: 'x' }, { ifRevision: 1 }), ErrorCodes.preconditionFailed);
+        await expectAppError(data.hooks.update('nope', { name: 'x' }), 'WEBHOOK.NOT_FOUND');
+        await data.hooks.recordDelivery(delivery('d-1', 'h-1', at(1)));
+        expect(await data.hooks.delete('h-1', { ifRevision: 2 })).toBe(true);
+        expect(await data.hooks.delete('h-1')).toBe(false);
+        expect(await data.hooks.get('h-1')).toBeUndefined();
+        expect(await data.hooks.getInboxEntry('h-1', 'msg-d-1')).toBeUndefined();
+      });
+
+      test('stores one inbox entry per hook and delivery id, even under concurrent deliveries, and records every other outcome', async () => {
+        const data = await dataOf();
+        await data.hooks.create(hookInput('h'));
+        await data.hooks.create(hookInput('h2'));
+        const attempts = await Promise.all(Array.from({ length: 10 }, (_, i) => data.hooks.recordDelivery(delivery(`c-${i}`, 'h', at(1), { deliveryId: 'same' }))));
+        expect(attempts.filter((attempt) => attempt.created)).toHaveLength(1);
+        const first = attempts.find((attempt) => attempt.created)!.delivery;
+        expect(new Set(attempts.map((attempt) => attempt.delivery.id))).toEqual(new Set([first.id]));
+        // The same delivery id on another hook is another entry.
+        expect((await data.hooks.recordDelivery(delivery('other', 'h2', at(1), { deliveryId: 'same' }))).created).toBe(true);
+        for (const outcome of ['duplicate', 'rejected', 'replayed'] as const) {
+          expect((await data.hooks.recordDelivery(delivery(`o-${outcome}`, 'h', at(2), { deliveryId: 'same', outcome, payload: null }))).created).toBe(true);
+        }
+        await expectAppError(data.hooks.recordDelivery(delivery('x', 'missing', at(1))), 'WEBHOOK.NOT_FOUND');
+        const entry = await data.hooks.getInboxEntry('h', 'same');
+        expect(entry).toMatchObject({ id: first.id, outcome: 'accepted', payload: '{}', runId: null });
+      });
+
+      test('settles entries, lists deliveries newest first with their run status, finds unstarted entries and deletes old ones', async () => {
+        const data = await dataOf();
+        await data.workflows.create({ id: 'wf', name: 'w', description: '', draft: draft('w'), createdBy: 'u' });
+        await data.runs.create(runInput('run-1', 'wf', at(1)));
+        await data.hooks.create(hookInput('h'));
+        await data.hooks.recordDelivery(delivery('d-1', 'h', at(1)));
+        await data.hooks.recordDelivery(delivery('d-2', 'h', at(2)));
+        await data.hooks.recordDelivery(delivery('d-3', 'h', at(3)));
+        await data.hooks.recordDelivery(delivery('d-4', 'h', at(4), { outcome: 'rejected', reason: 'WEBHOOK.SIGNATURE_INVALID', deliveryId: null, payload: null }));
+        await data.hooks.settleDelivery('d-1', { runId: 'run-1', reason: null });
+        await data.hooks.settleDelivery('d-2', { runId: null, reason: 'RUN.INPUT_INVALID' });
+        expect((await data.hooks.listUnstartedDeliveries(at(10), 10)).map((d) => d.id)).toEqual(['d-3']);
+        expect(await data.hooks.listUnstartedDeliveries(at(3), 10)).toEqual([]);
+        const all = await readAllPages((page) => data.hooks.listDeliveries('h', page), 3);
+        expect(all.items.map((d) => [d.id, d.outcome, d.reason, d.runId, d.runStatus])).toEqual([
+          ['d-4', 'rejected', 'WEBHOOK.SIGNATURE_INVALID', null, null],
+          ['d-3', 'accepted', null, null, null],
+          ['d-2', 'accepted', 'RUN.INPUT_INVALID', null, null],
+          ['d-1', 'accepted', null, 'run-1', 'queued'],
+        ]);
+        expect(all.items.every((d) => !('payload' in d))).toBe(true);
+        expect(await data.hooks.deleteDeliveriesBefore(at(3))).toBe(2);
+        expect((await data.hooks.listDeliveries('h', {})).items.map((d) => d.id)).toEqual(['d-4', 'd-3']);
+      });
+
+      test('keeps hooks and deliveries to their tenant, and the hook index maps ids to tenants until the tenant is deleted', async () => {
+        const a = await dataOf();
+        const b = await dataOf('dedicated');
+        await a.hooks.create(hookInput('h'));
+        await a.hooks.recordDelivery(delivery('d', 'h', at(1)));
+        expect(await b.hooks.get('h')).toBeUndefined();
+        expect((await b.hooks.list({})).items).toEqual([]);
+        expect(await b.hooks.getInboxEntry('h', 'msg-d')).toBeUndefined();
+        expect((await b.hooks.listDeliveries('h', {})).items).toEqual([]);
+        expect(await b.hooks.listUnstartedDeliveries(at(5), 10)).toEqual([]);
+        await expectAppError(b.hooks.recordDelivery(delivery('e', 'h', at(1))), 'WEBHOOK.NOT_FOUND');
+        expect(await b.hooks.delete('h')).toBe(false);
+        await b.hooks.settleDelivery('d', { runId: 'stolen', reason: null });
+        expect((await a.hooks.getInboxEntry('h', 'msg-d'))?.runId).toBeNull();
+        const aToken = (await a.hooks.listDeliveries('h', { limit: 1 })).continuationToken;
+        expect(aToken).toBeUndefined();
+
+        const hookId = `wh-${uid()}`;
+        await store.hookIndex.put(hookId, a.tenantId);
+        await store.hookIndex.put(hookId, a.tenantId);
+        expect(await store.hookIndex.tenantOf(hookId)).toBe(a.tenantId);
+        await expectAppError(store.hookIndex.put(hookId, b.tenantId), ErrorCodes.conflict);
+        const other = `wh-${uid()}`;
+        await store.hookIndex.put(other, b.tenantId);
+        await store.hookIndex.delete(other);
+        expect(await store.hookIndex.tenantOf(other)).toBeUndefined();
+        await store.tenants.delete(a.tenantId);
+        expect(await store.hookIndex.tenantOf(hookId)).toBeUndefined();
+      });
+    });
+
     describe('tenant isolation', () => {
       test('two tenants with identical workflow and run ids never see, change or page into each other\'s data', async () => {
         const a = await dataOf();

@@ -9,6 +9,8 @@ import type { RunAdmission } from '../../ports/runAdmission.js';
 import type {
   AppStore,
   AuditRepository,
+  HookIndex,
+  HookRepository,
   Page,
   PageOptions,
   Precondition,
@@ -44,11 +46,9 @@ import {
 } from './mssqlSession.js';
 import {
   decodePageToken,
-  encodePageToken,
   invalidRequest,
   isoTimestamp,
   isoTimestampOrNull,
-  type PageKey,
   pageLimit,
   pageScope,
 } from '../storeSupport/storeSupport.js';
@@ -73,6 +73,8 @@ import {
   type WorkflowRow as SharedWorkflowRow,
 } from '../storeSupport/storeRows.js';
 import { deleteTenantAdmission, MssqlRunAdmission } from './mssqlRunAdmission.js';
+import { checkPrecondition, DUPLICATE_KEY, id, TenantSessions, toPage } from './mssqlTenantSessions.js';
+import { deleteTenantHookIndex, MssqlHookIndex, MssqlHookRepository } from './mssqlHooks.js';
 import { connectTediousPool } from './tediousConnectionPool.js';
 
 /** Options of {@link createMssqlAppStore}. */
@@ -204,7 +206,7 @@ export async function migrateMssql(sessions: SqlSessions, tracks: readonly Mssql
         const known = mssqlMigrations(track);
         const done = new Set(applied.filter((row) => row.track === track).map((row) => row.version));
         const newest = Math.max(0, ...done);
-        // Versions may have gaps (one reserved for a parallel branch): compare with the newest known, not the count.
+        // Compare with the newest known version (not the count), so a database from a newer release is refused.
         const newestKnown = Math.max(0, ...known.map((migration) => migration.version));
         if (newest > newestKnown) throw new Error(`schema track ${track} is at version ${newest}, newer than this release knows (${newestKnown})`);
         for (const migration of known) {
@@ -221,29 +223,9 @@ export async function migrateMssql(sessions: SqlSessions, tracks: readonly Mssql
   );
 }
 
-function checkPrecondition(precondition: Precondition | undefined, revision: number, what: string): void {
-  if (precondition?.ifRevision !== undefined && precondition.ifRevision !== revision) {
-    throw new AppError(ErrorCodes.preconditionFailed, `${what} has revision ${revision}, not ${precondition.ifRevision}`);
-  }
-}
-
-function toPage<R, T>(rows: R[], limit: number, map: (row: R) => T, key: (row: R) => PageKey, scope: string): Page<T> {
-  const items = rows.slice(0, limit);
-  const page: Page<T> = { items: items.map(map) };
-  if (rows.length > limit) page.continuationToken = encodePageToken(scope, key(items[items.length - 1]!));
-  return page;
-}
-
 function now(): string {
   return new Date().toISOString();
 }
-
-/** Primary key and unique index violations. */
-const DUPLICATE_KEY = new Set([2627, 2601]);
-const DEADLOCK_VICTIM = 1205;
-
-/** An id-like value (ids, keys, actors) bound as nvarchar(128). */
-const id = (value: string, field = 'id'): SqlParam => nvarchar(value, 128, field);
 
 // ---------------------------------------------------------------------------------------------- tenants
 
@@ -253,6 +235,7 @@ interface TenantRow extends SharedTenantRow, SqlRow {}
 class MssqlAppStoreImpl implements MssqlAppStore {
   readonly tenants: TenantRepository;
   readonly admission: RunAdmission;
+  readonly hookIndex: HookIndex;
   private readonly opened = new Set<SqlSessions>();
 
   constructor(
@@ -261,6 +244,7 @@ class MssqlAppStoreImpl implements MssqlAppStore {
   ) {
     this.tenants = new MssqlTenantRepository(this);
     this.admission = new MssqlRunAdmission(shared);
+    this.hookIndex = new MssqlHookIndex(shared);
     this.opened.add(shared);
   }
 
@@ -434,6 +418,7 @@ class MssqlTenantRepository implements TenantRepository {
     await sessions.tenant(tenantId, (s) => deleteTenantRows(s));
     await this.control(async (s) => {
       await deleteTenantAdmission(s, tenantId);
+      await deleteTenantHookIndex(s, tenantId);
       await s.query('DELETE FROM dbo.tenants WHERE id = @id', { id: nvarchar(tenantId, 63) });
     });
     return true;
@@ -448,29 +433,11 @@ async function deleteTenantRows(session: TenantSqlSession): Promise<void> {
 
 // -------------------------------------------------------------------------------------------- tenant data
 
-/** Every operation of a tenant's data: one request, one connection, the tenant's context (see mssqlSession.ts). */
-class TenantSessions {
-  constructor(
-    readonly tenantId: string,
-    private readonly sessions: SqlSessions,
-  ) {}
-
-  /** Runs `work` in its own session; a deadlock victim (its transaction rolled back by the server) runs again. */
-  async run<T>(work: (session: TenantSqlSession) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.sessions.tenant(this.tenantId, work);
-      } catch (error) {
-        if (sqlErrorNumber(error) !== DEADLOCK_VICTIM || attempt >= 3) throw error;
-      }
-    }
-  }
-}
-
 class MssqlTenantDataStore implements TenantDataStore {
   readonly workflows: WorkflowRepository;
   readonly runs: RunRepository;
   readonly audit: AuditRepository;
+  readonly hooks: HookRepository;
 
   constructor(
     readonly tenantId: string,
@@ -480,6 +447,7 @@ class MssqlTenantDataStore implements TenantDataStore {
     this.workflows = new MssqlWorkflowRepository(scoped);
     this.runs = new MssqlRunRepository(scoped);
     this.audit = new MssqlAuditRepository(scoped);
+    this.hooks = new MssqlHookRepository(scoped);
   }
 }
 

@@ -11,6 +11,8 @@ import type { RunAdmission } from '../../ports/runAdmission.js';
 import type {
   AppStore,
   AuditRepository,
+  HookIndex,
+  HookRepository,
   Page,
   PageOptions,
   Precondition,
@@ -42,16 +44,18 @@ import {
   type WorkflowRow,
 } from '../storeSupport/storeRows.js';
 import { openSqliteDatabase } from './openSqliteDatabase.js';
+import { checkPrecondition, isConstraint, type Params, TenantScope, toPage } from './sqliteTenantScope.js';
+import { SqliteHookIndex, SqliteHookRepository, deleteTenantHookIndex } from './sqliteHooks.js';
+
+export { assertTenantBound } from './sqliteTenantScope.js';
 import { prepare } from './preparedStatement.js';
 import { deleteTenantAdmission, SqliteRunAdmission } from './sqliteRunAdmission.js';
 import { migrateSqlite, TENANT_TABLES } from './sqliteAppStoreSchema.js';
 import {
   decodePageToken,
-  encodePageToken,
   invalidRequest,
   isoTimestamp,
   isoTimestampOrNull,
-  type PageKey,
   pageLimit,
   pageScope,
   toJsonText,
@@ -86,65 +90,6 @@ export function createSqliteAppStore(options: SqliteAppStoreOptions): AppStore {
   return new SqliteAppStore(options);
 }
 
-type Params = Record<string, string | number | null | undefined>;
-
-/**
- * Refuses a statement on tenant data that is not bound to the tenant: inserts must take `@tenant_id`, and every
- * other statement must filter with `tenant_id = @tenant_id`. Exported for its test.
- */
-export function assertTenantBound(sql: string): void {
-  const bound = /^\s*INSERT\b/i.test(sql) ? /@tenant_id\b/.test(sql) : /\btenant_id = @tenant_id\b/.test(sql);
-  if (!bound) throw new Error(`statement on tenant data is not bound to the tenant: ${sql.trim().slice(0, 80)}`);
-}
-
-/** The one way to tenant data: binds `@tenant_id` into every statement (see {@link assertTenantBound}). */
-class TenantScope {
-  constructor(
-    readonly tenantId: string,
-    private readonly database: () => Database.Database,
-  ) {}
-
-  get<T>(sql: string, params: Params = {}): T | undefined {
-    return this.statement(sql).get({ ...params, tenant_id: this.tenantId }) as T | undefined;
-  }
-
-  all<T>(sql: string, params: Params = {}): T[] {
-    return this.statement(sql).all({ ...params, tenant_id: this.tenantId }) as T[];
-  }
-
-  run(sql: string, params: Params = {}): Database.RunResult {
-    return this.statement(sql).run({ ...params, tenant_id: this.tenantId });
-  }
-
-  /** Runs `work` in an IMMEDIATE transaction (takes the write lock first, so read-then-write cannot race). */
-  transaction<T>(work: () => T): T {
-    return this.database().transaction(work).immediate();
-  }
-
-  private statement(sql: string): Database.Statement {
-    assertTenantBound(sql);
-    return prepare(this.database(), sql);
-  }
-}
-
-function isConstraint(error: unknown, code: 'SQLITE_CONSTRAINT_PRIMARYKEY' | 'SQLITE_CONSTRAINT_UNIQUE'): boolean {
-  return error instanceof Database.SqliteError && error.code === code;
-}
-
-function checkPrecondition(precondition: Precondition | undefined, revision: number, what: string): void {
-  if (precondition?.ifRevision !== undefined && precondition.ifRevision !== revision) {
-    throw new AppError(ErrorCodes.preconditionFailed, `${what} has revision ${revision}, not ${precondition.ifRevision}`);
-  }
-}
-
-/** Builds a page from up to limit+1 rows: the extra row only says that another page follows. */
-function toPage<R, T>(rows: R[], limit: number, map: (row: R) => T, key: (row: R) => PageKey, scope: string): Page<T> {
-  const items = rows.slice(0, limit);
-  const page: Page<T> = { items: items.map(map) };
-  if (rows.length > limit) page.continuationToken = encodePageToken(scope, key(items[items.length - 1]!));
-  return page;
-}
-
 function now(): string {
   return new Date().toISOString();
 }
@@ -159,6 +104,7 @@ interface DedicatedHandle {
 class SqliteAppStore implements AppStore {
   readonly tenants: TenantRepository;
   readonly admission: RunAdmission;
+  readonly hookIndex: HookIndex;
   private readonly control: Database.Database;
   private readonly dedicated = new Map<string, DedicatedHandle>();
 
@@ -172,6 +118,7 @@ class SqliteAppStore implements AppStore {
     }
     this.tenants = new SqliteTenantRepository(this);
     this.admission = new SqliteRunAdmission(() => this.control);
+    this.hookIndex = new SqliteHookIndex(() => this.control);
   }
 
   /** @internal */
@@ -370,6 +317,7 @@ class SqliteTenantRepository implements TenantRepository {
         if (row.placement === 'dedicated') this.store.removeDedicated(tenantId);
         else deleteTenantRows(new TenantScope(tenantId, () => this.db));
         deleteTenantAdmission(this.db, tenantId);
+        deleteTenantHookIndex(this.db, tenantId);
         prepare(this.db, 'DELETE FROM tenants WHERE id = ?').run(tenantId);
         return true;
       })
@@ -388,12 +336,14 @@ class SqliteTenantDataStore implements TenantDataStore {
   readonly workflows: WorkflowRepository;
   readonly runs: RunRepository;
   readonly audit: AuditRepository;
+  readonly hooks: HookRepository;
 
   constructor(scope: TenantScope) {
     this.tenantId = scope.tenantId;
     this.workflows = new SqliteWorkflowRepository(scope);
     this.runs = new SqliteRunRepository(scope);
     this.audit = new SqliteAuditRepository(scope);
+    this.hooks = new SqliteHookRepository(scope);
   }
 }
 
