@@ -4,40 +4,16 @@
 // the figures are latencies, not queueing. The platform runs as a child process (the real CLI, SQLite store,
 // development-issuer tokens); this process only sends requests. Prints figures; never asserts.
 //   node bench/onboarding.js [--count 200]
-const { spawn } = require('node:child_process');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { REPO_ROOT, requireBuild, printMachineFacts, summarize, fmtMs, printTable, parseArgs } = require('./lib/common');
+const { requireBuild, printMachineFacts, summarize, fmtMs, printTable, parseArgs } = require('./lib/common');
+const { startPlatformHost } = require('./lib/platformHost');
 
 async function main() {
   requireBuild();
   const args = parseArgs({ count: 200 });
   const count = Number(args.count);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aiq-bench-onboarding-'));
-  const keyFile = path.join(dir, 'signing-key.json');
-  const env = {
-    ...process.env,
-    AZURE_FUNCTIONS_ENVIRONMENT: 'Development',
-    AIQ_SQLITE_PATH: path.join(dir, 'app.db'),
-    AIQ_DEDICATED_TENANT_DIR: path.join(dir, 'tenants'),
-    AIQ_DEV_ISSUER_KEY_FILE: keyFile,
-    AzureFunctionsJobHost__logging__logLevel__default: 'Warning',
-  };
-  delete env.REDIS_URL; // the in-memory rate limiter: this measures the API and the store, not a network hop
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'host', 'cli.js'), REPO_ROOT, '--port', '0', '--state-dir', path.join(dir, 'state'), '--log-format', 'json'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  const baseUrl = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = /Host listening on (\S+)/.exec(out);
-      if (match) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`host exited (${code})`)));
-  });
-  const { signDevelopmentToken } = require(path.join(REPO_ROOT, 'dist', 'shared', 'adapters', 'devissuer', 'index.js'));
-  const audience = 'api://automateiq';
-  const platformToken = await signDevelopmentToken({ keyFile, role: 'Platform.Admin', audience });
+  const platform = await startPlatformHost('aiq-bench-onboarding-');
+  const { baseUrl } = platform;
+  const platformToken = await platform.token('Platform.Admin');
   const call = async (method, route, token, body) => {
     const started = performance.now();
     const response = await fetch(`${baseUrl}${route}`, {
@@ -54,7 +30,7 @@ async function main() {
   const warmup = 20;
   for (let i = 0; i < count + warmup; i++) {
     const tenantId = `bench-${i}`;
-    const tenantToken = await signDevelopmentToken({ keyFile, role: 'Tenant.Admin', tenantId, audience });
+    const tenantToken = await platform.token('Tenant.Admin', tenantId);
     const t = [
       await call('POST', '/api/tenants', platformToken, { id: tenantId, name: `Bench ${i}`, tier: 'standard' }),
       await call('POST', `/api/tenants/${tenantId}/workflows`, tenantToken, { id: 'first', name: 'First', definition }),
@@ -68,7 +44,7 @@ async function main() {
     timings.startRun.push(t[3]);
     timings.total.push(t.reduce((a, b) => a + b, 0));
   }
-  child.kill('SIGTERM');
+  platform.stop();
   printMachineFacts();
   console.log(`\nOnboarding through HTTP (${count} tenants after ${warmup} warm-up; SQLite WAL synchronous=NORMAL; one request at a time):`);
   printTable([
@@ -78,7 +54,6 @@ async function main() {
       return [name, fmtMs(s.p50), fmtMs(s.p99), fmtMs(s.max)];
     }),
   ]);
-  fs.rmSync(dir, { recursive: true, force: true });
 }
 
 main().catch((error) => {

@@ -1,8 +1,8 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { applyStepResult, initialRunState, progressOf, runDeadline, type ActionStart, type RunState } from '../shared/domain/engine/index.js';
-import type { JsonValue } from '../shared/domain/json.js';
 import type { WorkflowDefinition } from '../shared/domain/workflow-language/index.js';
+import { awaitEvent } from './awaitEvent.js';
 import { Activities, type ConnectorCall, type RunFinalization, type StepCall, type StepOutcome } from './activityHandles.js';
 import { RUN_STEP, runPlannerLoop, type StepInput, type StepResult } from './plannerLoop.js';
 import { runForEach } from './runForEach.js';
@@ -131,16 +131,8 @@ export const runWorkflowStep: OrchestrationHandler = function* (context: Orchest
       return { stepId, status: 'succeeded', output: null } satisfies StepResult;
     }
     case 'waitForEvent':
-    case 'approval': {
-      const event = context.df.waitForExternalEvent(start.eventName);
-      const timeout = context.df.createTimer(new Date(start.timeoutAt));
-      const winner = yield context.df.Task.any([event, timeout]);
-      if (winner === event) {
-        timeout.cancel();
-        return { stepId, status: 'succeeded', output: (event.result ?? null) as JsonValue } satisfies StepResult;
-      }
-      return { stepId, status: 'failed', error: { code: 'STEP.TIMEOUT', message: `No '${start.eventName}' event arrived before ${start.timeoutAt}.` } } satisfies StepResult;
-    }
+    case 'approval':
+      return yield* awaitEvent(context, start);
     case 'forEach':
       return yield* runForEach(context, input, run, start, instanceId);
     case 'subWorkflow':

@@ -1,6 +1,7 @@
 import * as df from 'durable-functions';
 import type { InvocationContext } from '@azure/functions';
 import { isArtifactRef, resolveArtifacts, storeIfLarge } from '../../shared/application/claimCheck.js';
+import { loadDeclaredConnector } from '../../shared/application/declaredConnectors.js';
 import { stepArtifacts } from '../../shared/application/stepArtifacts.js';
 import { resolveSecretSlots } from '../../shared/application/secretResolution.js';
 import { getContainer } from '../../shared/composition/container.js';
@@ -30,7 +31,8 @@ function codeOf(error: unknown): string {
 
 /**
  * Runs one step's connector call: resolves the definition's secret references and artifact references (claim
- * check) in its inputs, checks the circuit
+ * check) in its inputs (and, for a connector the definition declares, the secret references of its declaration,
+ * read from the run's pinned version), passes the tenant's egress allow-list to the connector, checks the circuit
  * breaker of its target (open: fail fast, try the next fallback), calls the action with an AbortSignal for the
  * step timeout, tries the fallbacks in order after a permanent failure, stores a large output as an artifact,
  * and records the step, with every resolved secret value redacted from what it records, returns and logs. Transient
@@ -39,6 +41,7 @@ function codeOf(error: unknown): string {
 export async function executeStep(step: StepCall, invocation: InvocationContext): Promise<StepOutcome> {
   const container = getContainer();
   const data = await container.appStore.forTenant(step.tenantId);
+  const tenant = await container.tenantCache.get(step.tenantId);
   const existing = (await data.runs.listSteps(step.runId)).find((recorded) => recorded.stepId === step.stepId && recorded.iteration === step.iteration);
   const attempts = (existing?.attempts ?? 0) + 1;
   const startedAt = existing?.startedAt ?? new Date().toISOString();
@@ -68,9 +71,13 @@ export async function executeStep(step: StepCall, invocation: InvocationContext)
   const redact = (text: string): string => redactSecrets(text, secretValues);
   for (const call of step.calls) {
     let withSecrets: Awaited<ReturnType<typeof resolveSecretSlots>>;
+    // A connector the definition declares (not a platform connector): its declaration, secrets resolved.
+    let declared: Awaited<ReturnType<typeof loadDeclaredConnector>>;
     try {
       withSecrets = await resolveSecretSlots(call.inputs, call.secretPointers, step.tenantId, container.secretStore);
       secretValues.push(...withSecrets.values);
+      declared = container.connectorRegistry.has(call.connector) ? undefined : await loadDeclaredConnector(data, step.runId, call.connector, step.tenantId, container.secretStore);
+      secretValues.push(...(declared?.values ?? []));
     } catch (error) {
       // Not the target's fault: a missing secret tries the next fallback, an unreachable store retries the step.
       if (isTransient(error)) throw new Error(transientFailureMessage(codeOf(error), (error as Error).message));
@@ -87,13 +94,18 @@ export async function executeStep(step: StepCall, invocation: InvocationContext)
     }
     try {
       const resolved = await resolveArtifacts(withSecrets.inputs, step.tenantId, container.artifacts);
-      container.connectorRegistry.validateInput(call.connector, call.action, resolved);
+      const registry = container.connectorRegistry;
+      // A declared operation checks its own inputs (its schema is the tenant's) before it sends anything.
+      if (!declared) registry.validateInput(call.connector, call.action, resolved);
+      const action = declared ? registry.declaredAction(call.connector, declared.inputs, call.action) : registry.action(call.connector, call.action);
       const signal = AbortSignal.timeout(call.timeoutSeconds * 1000);
       const rawOutput = await Promise.race([
-        container.connectorRegistry.action(call.connector, call.action).run(resolved as never, {
+        action.run(resolved as never, {
           tenantId: step.tenantId,
           runId: step.runId,
           stepId: step.stepId,
+          // This tenant's egress allow-list, read for this step: it never reaches another tenant's calls.
+          egress: tenant?.egress ?? undefined,
           signal,
           artifacts: stepArtifacts(container.artifacts, { tenantId: step.tenantId, runId: step.runId, stepId: step.stepId }),
           redact: (value) => void secretValues.push(value),

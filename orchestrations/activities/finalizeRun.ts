@@ -5,6 +5,7 @@ import type { JsonValue } from '../../shared/domain/json.js';
 import type { RunUsage, StepExecution } from '../../shared/domain/run.js';
 import type { ArtifactStore } from '../../shared/ports/artifactStore.js';
 import { Activities, type RunFinalization } from '../activityHandles.js';
+import { releaseRunSlot } from '../../functions/triggers/admittedRuns.js';
 import { recordRunStatus } from './recordRunStatus.js';
 
 function jsonBytes(value: JsonValue | null | undefined): number {
@@ -61,6 +62,8 @@ export async function finalizeRun(finalization: RunFinalization, invocation?: In
   // Usage first: whoever sees the run finished also finds its usage.
   if (run) await data.runs.putUsage(await usageOf(finalization, run, await data.runs.listSteps(finalization.runId), container.artifacts, invocation));
   await recordRunStatus(finalization);
+  // The run has ended: its slot goes to the next waiting run (a child run holds none).
+  if (invocation) await releaseRunSlot(df.getClient(invocation), finalization.tenantId, finalization.runId, invocation);
 }
 
-df.app.activity(Activities.finalizeRun.name, { handler: finalizeRun as never });
+df.app.activity(Activities.finalizeRun.name, { extraInputs: [df.input.durableClient()], handler: finalizeRun as never });

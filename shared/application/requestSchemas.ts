@@ -1,3 +1,4 @@
+import { TENANT_EGRESS_LIMITS } from '../domain/egress.js';
 import { TENANT_PLACEMENTS, TENANT_STATUSES, TENANT_TIERS } from '../domain/tenant.js';
 
 /**
@@ -20,6 +21,27 @@ export const quotasSchema = {
   },
 } as const;
 
+/** A tenant's egress allow-list (Platform.Admin only; merged with the operator's for this tenant's steps). */
+const tenantEgressObject = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    allowHosts: {
+      type: 'array',
+      maxItems: TENANT_EGRESS_LIMITS.maxHosts,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1, maxLength: 260, description: 'A hostname (api.internal), *.suffix, IP address or CIDR (10.1.0.0/16).' },
+    },
+    allowPorts: { type: 'array', maxItems: TENANT_EGRESS_LIMITS.maxPorts, uniqueItems: true, items: { type: 'integer', minimum: 1, maximum: 65535 } },
+  },
+} as const;
+
+export const tenantEgressSchema = {
+  description:
+    "What this tenant's steps may reach besides the public internet on ports 80/443, on top of the operator's allow-list: private, loopback or link-local hosts and extra ports. Cloud metadata endpoints can never be opened. null removes the list.",
+  anyOf: [tenantEgressObject, { type: 'null' }],
+} as const;
+
 export const createTenantSchema = {
   $id: 'CreateTenantRequest',
   type: 'object',
@@ -32,6 +54,7 @@ export const createTenantSchema = {
     entraTenantId: guid,
     placement: { enum: [...TENANT_PLACEMENTS], default: 'shared' },
     quotas: quotasSchema,
+    egress: tenantEgressSchema,
   },
 } as const;
 
@@ -46,6 +69,7 @@ export const updateTenantSchema = {
     status: { enum: [...TENANT_STATUSES] },
     entraTenantId: { anyOf: [guid, { type: 'null' }] },
     quotas: quotasSchema,
+    egress: tenantEgressSchema,
   },
 } as const;
 
@@ -91,5 +115,52 @@ export const startRunSchema = {
   properties: {
     input: { description: 'The run input, validated against the workflow inputs schema.' },
     version: { type: 'integer', minimum: 1, description: 'A published version; default: the latest.' },
+  },
+} as const;
+
+const hookResponseSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['mode'],
+  description: '`accepted`: answer 202 with the run id at once. `output`: wait up to timeoutSeconds for the run to end and answer 200 with its output (202 if it has not ended).',
+  properties: {
+    mode: { enum: ['accepted', 'output'] },
+    timeoutSeconds: { type: 'integer', minimum: 1, maximum: 30, default: 10 },
+  },
+} as const;
+
+const hookSettings = {
+  name: { type: 'string', minLength: 1, maxLength: 200 },
+  enabled: { type: 'boolean', default: true, description: 'A disabled hook answers 404 and starts nothing.' },
+  maxBodyBytes: { type: 'integer', minimum: 1024, maximum: 100 * 1024 * 1024, description: 'Largest body accepted (default 1 MB, at most the tenant’s maxPayloadBytes).' },
+  respondWith: hookResponseSchema,
+} as const;
+
+export const createHookSchema = {
+  $id: 'CreateHookRequest',
+  type: 'object',
+  additionalProperties: false,
+  required: ['workflowId'],
+  properties: {
+    workflowId: { type: 'string', minLength: 1, maxLength: 128 },
+    signature: { enum: ['standard-webhooks', 'github'], default: 'standard-webhooks', description: 'How senders sign requests.' },
+    ...hookSettings,
+  },
+} as const;
+
+export const updateHookSchema = {
+  $id: 'UpdateHookRequest',
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: hookSettings,
+} as const;
+
+export const rotateHookSecretSchema = {
+  $id: 'RotateHookSecretRequest',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    gracePeriodSeconds: { type: 'integer', minimum: 0, maximum: 7 * 24 * 3600, default: 24 * 3600, description: 'How long the previous secret stays valid.' },
   },
 } as const;

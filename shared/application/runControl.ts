@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, ErrorCodes } from '../domain/errors.js';
+import { correlationMatches, type WaitingStatus } from '../domain/engine/index.js';
 import type { JsonObject, JsonValue } from '../domain/json.js';
 import { hasRole, isPlatformAdmin, type Principal } from '../domain/roles.js';
 import type { Run, StepExecution } from '../domain/run.js';
@@ -18,12 +19,15 @@ export const RunControlErrorCodes = {
   runNotRunning: ErrorCodes.runNotRunning,
   /** No step of the run waits for that event (now): 404. */
   eventNotExpected: ErrorCodes.eventNotExpected,
+  /** Several approvals wait for the decision and the request names none: 409. */
+  eventAmbiguous: 'EVENT.AMBIGUOUS',
+  /** The approver has voted on this approval already: 409. */
+  approvalAlreadyDecided: 'APPROVAL.ALREADY_DECIDED',
   /** Retry from the failed step on a version other than the pinned one: 400. */
   retryFromStepUnsupported: ErrorCodes.runRetryFromStepUnsupported,
 } as const;
 
 const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
-const APPROVAL_PREFIX = 'approval:';
 const EVENT_NAME = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function isFinished(run: Pick<Run, 'status'>): boolean {
@@ -38,29 +42,64 @@ export function validateEventName(name: string): string {
   return name;
 }
 
-interface StepLike {
-  id?: unknown;
-  type?: unknown;
-  event?: unknown;
-  approvers?: { users?: unknown; roles?: unknown };
+/** An instance of the run that waits for an event now, as the task hub lists it. */
+export interface WaitingInstance {
+  instanceId: string;
+  status: WaitingStatus;
 }
 
-/** The step of a definition waiting for `eventName`: a waitForEvent step on that event, or `approval:<stepId>`. */
-export type WaitingStep =
-  | { kind: 'waitForEvent'; stepId: string }
-  | { kind: 'approval'; stepId: string; approvers: { users: string[]; roles: string[] } };
+/** Where an event goes: the instance and the data to raise on it. */
+export interface EventDelivery {
+  instanceId: string;
+  /** The instance id below the run (`<stepId>`, `<forEachStepId>:<index>:<stepId>`, `<stepId>:sub:<childStepId>`…). */
+  waitId: string;
+  stepId: string;
+  data: JsonValue;
+}
 
-export function findWaitingStep(definition: JsonObject, eventName: string): WaitingStep | undefined {
-  const steps = (Array.isArray(definition['steps']) ? definition['steps'] : []) as StepLike[];
-  for (const step of steps) {
-    if (!step || typeof step.id !== 'string') continue;
-    if (step.type === 'waitForEvent' && step.event === eventName) return { kind: 'waitForEvent', stepId: step.id };
-    if (step.type === 'approval' && eventName === `${APPROVAL_PREFIX}${step.id}`) {
-      const list = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
-      return { kind: 'approval', stepId: step.id, approvers: { users: list(step.approvers?.users), roles: list(step.approvers?.roles) } };
-    }
+export interface EventRequest {
+  name: string;
+  body: JsonValue | undefined;
+  /** `?correlationKey=`: steps waiting with a correlation key take only events raised with the same key. */
+  correlationKey?: string;
+  /** `?waitId=`: one of several instances waiting for the same event (approvals in forEach iterations). */
+  waitId?: string;
+}
+
+/**
+ * Routes an event to the instances of a run that wait for it now, at any depth: every waitForEvent step
+ * waiting for the name whose correlation key matches takes it (a correlation key picks one iteration among
+ * many); an approval decision goes to exactly one approval — when several wait (forEach iterations), the
+ * caller names one with `waitId`. Checks the approvers and refuses a second vote of the same approver. Throws
+ * EVENT.NOT_EXPECTED when nothing waits for the event now, EVENT.AMBIGUOUS (listing the waitIds) when an approval
+ * decision has several candidates, APPROVAL.ALREADY_DECIDED, FORBIDDEN.
+ */
+export function routeEvent(runId: string, waiting: readonly WaitingInstance[], request: EventRequest, principal: Principal, at: string): EventDelivery[] {
+  const prefix = `${runId}:`;
+  let candidates = waiting
+    .filter(({ instanceId, status }) => instanceId.startsWith(prefix) && status.waitingFor === request.name && correlationMatches(status, request.correlationKey))
+    .map(({ instanceId, status }) => ({ instanceId, status, waitId: instanceId.slice(prefix.length) }));
+  if (request.waitId !== undefined) candidates = candidates.filter((candidate) => candidate.waitId === request.waitId);
+  if (candidates.length === 0) {
+    throw new AppError(RunControlErrorCodes.eventNotExpected, `No step of run '${runId}' waits for the event '${request.name}'${request.correlationKey !== undefined ? ` with correlation key '${request.correlationKey.slice(0, 200)}'` : ''} now (not started yet, already done, or another key).`);
   }
-  return undefined;
+  const approvals = candidates.filter(({ status }) => status.approvers !== undefined);
+  if (approvals.length === 0) {
+    const data = request.body ?? null;
+    return candidates.map(({ instanceId, waitId, status }) => ({ instanceId, waitId, stepId: status.stepId, data }));
+  }
+  if (approvals.length > 1) {
+    throw new AppError(RunControlErrorCodes.eventAmbiguous, `${approvals.length} approvals wait for '${request.name}'; name one with ?waitId= (${approvals.map((candidate) => candidate.waitId).join(', ')}).`);
+  }
+  const [approval] = approvals as [(typeof approvals)[number]];
+  if (!canApprove(principal, approval.status.approvers!)) {
+    throw new AppError(ErrorCodes.forbidden, `Only the approvers of step '${approval.status.stepId}' (roles ${approval.status.approvers!.roles.join(', ') || 'none'}) may decide it.`);
+  }
+  if (approval.status.decidedBy?.includes(principal.subject)) {
+    throw new AppError(RunControlErrorCodes.approvalAlreadyDecided, `You have already decided step '${approval.status.stepId}'; it waits for other approvers.`);
+  }
+  const decision = parseApprovalDecision(request.body);
+  return [{ instanceId: approval.instanceId, waitId: approval.waitId, stepId: approval.status.stepId, data: { ...decision, decidedBy: principal.subject, decidedAt: at } }];
 }
 
 /** Whether the caller may decide an approval: a listed user, a holder of a listed role, or a platform admin. */
@@ -84,16 +123,6 @@ export function parseApprovalDecision(body: JsonValue | undefined): ApprovalDeci
   if (decision !== 'approved' && decision !== 'rejected') throw problem("decision must be 'approved' or 'rejected'.");
   if (comment !== undefined && (typeof comment !== 'string' || comment.length > 2000)) throw problem('comment must be a string of at most 2000 characters.');
   return comment === undefined ? { decision } : { decision, comment };
-}
-
-/**
- * The data raised for an event: the body as given for a waitForEvent step (null without a body); for an
- * approval, the decision with who decided and when.
- */
-export function eventPayload(step: WaitingStep, body: JsonValue | undefined, principal: Principal, at: string): JsonValue {
-  if (step.kind === 'waitForEvent') return body ?? null;
-  const decision = parseApprovalDecision(body);
-  return { ...decision, decidedBy: principal.subject, decidedAt: at };
 }
 
 /** Events are accepted while the run is not finished. Throws RUN.NOT_RUNNING otherwise. */
@@ -125,6 +154,11 @@ export function parseRetryRequest(body: JsonValue | undefined): RetryRequest {
 }
 
 const DAY_MS = 24 * 3600 * 1000;
+
+interface StepLike {
+  id?: unknown;
+  type?: unknown;
+}
 
 /** The top-level action step ids of a definition: the steps whose executions are recorded (and can be carried over). */
 function topLevelActionIds(definition: JsonObject): Set<string> {

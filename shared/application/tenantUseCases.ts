@@ -1,6 +1,7 @@
-import { AppError, ErrorCodes } from '../domain/errors.js';
+import { tenantEgressProblems, type TenantEgress } from '../domain/egress.js';
+import { AppError, ErrorCodes, ValidationError } from '../domain/errors.js';
 import { DEFAULT_QUOTAS, type Tenant, type TenantPlacement, type TenantQuotas, type TenantStatus, type TenantTier } from '../domain/tenant.js';
-import type { AppStore, Page, PageOptions } from '../ports/appStore.js';
+import type { AppStore, Page, PageOptions, TenantChanges } from '../ports/appStore.js';
 import type { ArtifactStore } from '../ports/artifactStore.js';
 import type { SecretStore } from '../ports/secretStore.js';
 import { createTenantSchema, updateTenantSchema } from './requestSchemas.js';
@@ -21,6 +22,7 @@ interface CreateTenantBody {
   entraTenantId?: string;
   placement?: TenantPlacement;
   quotas?: Partial<TenantQuotas>;
+  egress?: Partial<TenantEgress> | null;
 }
 
 interface UpdateTenantBody {
@@ -29,6 +31,20 @@ interface UpdateTenantBody {
   status?: TenantStatus;
   entraTenantId?: string | null;
   quotas?: Partial<TenantQuotas>;
+  egress?: Partial<TenantEgress> | null;
+}
+
+/**
+ * A tenant's egress allow-list as stored: entries trimmed and lower-cased, checked with the SSRF guard's own parser
+ * (TENANT.EGRESS_INVALID, every problem listed; metadata endpoints are refused). Empty or null → no list.
+ */
+function tenantEgress(egress: Partial<TenantEgress> | null): TenantEgress | null {
+  if (egress === null) return null;
+  const problems = tenantEgressProblems(egress);
+  if (problems.length > 0) throw new ValidationError(ErrorCodes.tenantEgressInvalid, "The tenant's egress allow-list is invalid.", problems);
+  const allowHosts = [...new Set((egress.allowHosts ?? []).map((entry) => entry.trim().toLowerCase()))];
+  const allowPorts = [...(egress.allowPorts ?? [])];
+  return allowHosts.length === 0 && allowPorts.length === 0 ? null : { allowHosts, allowPorts };
 }
 
 /** Onboards a tenant: tier defaults for quotas (overridable field by field), shared or dedicated placement. */
@@ -43,6 +59,7 @@ export async function createTenant(body: unknown, deps: TenantDependencies): Pro
     quotas: { ...DEFAULT_QUOTAS[request.tier], ...request.quotas },
     entraTenantId,
     placement: request.placement ?? 'shared',
+    egress: request.egress === undefined ? null : tenantEgress(request.egress),
   });
 }
 
@@ -62,12 +79,13 @@ export async function updateTenant(tenantId: string, body: unknown, ifRevision: 
   const current = await getTenant(tenantId, deps);
   const tier = request.tier ?? current.tier;
   const baseQuotas = request.tier && request.tier !== current.tier ? DEFAULT_QUOTAS[tier] : current.quotas;
-  const changes: Parameters<AppStore['tenants']['update']>[1] = {};
+  const changes: TenantChanges = {};
   if (request.name !== undefined) changes.name = request.name;
   if (request.tier !== undefined) changes.tier = request.tier;
   if (request.status !== undefined) changes.status = request.status;
   if (request.entraTenantId !== undefined) changes.entraTenantId = request.entraTenantId?.toLowerCase() ?? null;
   if (request.quotas !== undefined || request.tier !== undefined) changes.quotas = { ...baseQuotas, ...request.quotas };
+  if (request.egress !== undefined) changes.egress = tenantEgress(request.egress);
   return deps.store.tenants.update(tenantId, changes, ifRevision === undefined ? {} : { ifRevision });
 }
 

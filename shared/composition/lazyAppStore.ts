@@ -1,4 +1,5 @@
-import type { AppStore, TenantDataStore, TenantRepository } from '../ports/appStore.js';
+import type { AppStore, HookIndex, TenantDataStore, TenantRepository } from '../ports/appStore.js';
+import type { RunAdmission } from '../ports/runAdmission.js';
 
 /**
  * An AppStore whose backing store is created on first use (Azure SQL needs an async connect and migrations,
@@ -17,14 +18,20 @@ export function lazyAppStore(create: () => Promise<AppStore>): AppStore & { crea
     );
     return ready;
   };
-  const tenants = new Proxy({} as TenantRepository, {
-    get:
-      (_, method: keyof TenantRepository) =>
-      async (...args: unknown[]) =>
-        ((await get()).tenants[method] as (...a: unknown[]) => unknown)(...args),
-  });
+  /** A repository of the store whose methods wait for the store first. */
+  const deferred = <R extends object>(pick: (store: AppStore) => R): R =>
+    new Proxy({} as R, {
+      get:
+        (_, method: string | symbol) =>
+        async (...args: unknown[]) => {
+          const repository = pick(await get());
+          return (repository[method as keyof R] as (...a: unknown[]) => unknown).apply(repository, args);
+        },
+    });
   return {
-    tenants,
+    tenants: deferred<TenantRepository>((store) => store.tenants),
+    admission: deferred<RunAdmission>((store) => store.admission),
+    hookIndex: deferred<HookIndex>((store) => store.hookIndex),
     forTenant: async (tenantId: string): Promise<TenantDataStore> => (await get()).forTenant(tenantId),
     ping: async () => (await get()).ping(),
     close: async () => {

@@ -1,7 +1,7 @@
 import { DEFAULT_MAX_STREAMED_BYTES } from '../ports/artifactStore.js';
 import fs from 'node:fs';
-import { isIP } from 'node:net';
 import path from 'node:path';
+import { isEgressPort, parseEgressEntry } from '../domain/egress.js';
 import { SettingNames } from './settingNames.js';
 
 /** The app's configuration, parsed once from the environment and frozen. */
@@ -33,9 +33,19 @@ export interface AppConfig {
   readonly egress: { readonly allowHosts: readonly string[]; readonly allowPorts: readonly number[] };
   /** The operator maximum of one body a connector streams through artifacts (`AIQ_MAX_STREAMED_BYTES`, default 1 GiB). */
   readonly maxStreamedBytes: number;
+  /** Runs executing at once on the platform (`AIQ_MAX_ACTIVE_RUNS`); see shared/domain/admission.ts. */
+  readonly maxActiveRuns: number;
 }
 
+/** The default of `AIQ_MAX_ACTIVE_RUNS`. */
+export const DEFAULT_MAX_ACTIVE_RUNS = 500;
 
+function parseMaxActiveRuns(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return DEFAULT_MAX_ACTIVE_RUNS;
+  const runs = /^\d{1,7}$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!(runs >= 1)) throw new ConfigError(SettingNames.maxActiveRuns, `'${value.slice(0, 20)}' is not a whole number of runs from 1 to 9999999.`);
+  return runs;
+}
 
 /** A setting has a value the app cannot use; the message names the setting. */
 export class ConfigError extends Error {
@@ -137,31 +147,16 @@ function parseDirectories(value: string | undefined): string[] {
   return ids;
 }
 
-const HOST_LABEL = '[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?';
-const HOSTNAME = new RegExp(`^(?:\\*\\.)?${HOST_LABEL}(?:\\.${HOST_LABEL})*\\.?$`);
-
-/** One egress allow-list entry in the EgressPolicy syntax: hostname, `*.suffix`, IP (bracketed IPv6 too) or CIDR. */
-function isAllowHostEntry(entry: string): boolean {
-  if (entry.includes('/')) {
-    const [net = '', prefix = '', ...rest] = entry.split('/');
-    const family = isIP(net);
-    return rest.length === 0 && family !== 0 && /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
-  }
-  const bare = entry.startsWith('[') && entry.endsWith(']') ? entry.slice(1, -1) : entry;
-  if (isIP(bare)) return true;
-  return entry.length <= 253 && HOSTNAME.test(entry) && !/^\d+(\.\d+)*\.?$/.test(entry);
-}
-
 function parseEgress(env: NodeJS.ProcessEnv): AppConfig['egress'] {
   const allowHosts = (env[SettingNames.egressAllowHosts] ?? '').split(',').map((entry) => entry.trim().toLowerCase()).filter(Boolean);
   for (const entry of allowHosts) {
-    if (!isAllowHostEntry(entry)) {
+    if (!parseEgressEntry(entry)) {
       throw new ConfigError(SettingNames.egressAllowHosts, `'${entry.slice(0, 100)}' is not a hostname, *.suffix, IP address or CIDR (e.g. api.internal, *.corp.example, 10.1.2.3, 10.1.0.0/16).`);
     }
   }
   const allowPorts = (env[SettingNames.egressAllowPorts] ?? '').split(',').map((entry) => entry.trim()).filter(Boolean).map((entry) => {
     const port = /^\d{1,5}$/.test(entry) ? Number(entry) : NaN;
-    if (!(port >= 1 && port <= 65535)) throw new ConfigError(SettingNames.egressAllowPorts, `'${entry.slice(0, 20)}' is not a port (1-65535).`);
+    if (!isEgressPort(port)) throw new ConfigError(SettingNames.egressAllowPorts, `'${entry.slice(0, 20)}' is not a port (1-65535).`);
     return port;
   });
   return Object.freeze({ allowHosts: Object.freeze(allowHosts), allowPorts: Object.freeze(allowPorts) });
@@ -206,5 +201,6 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     secrets: Object.freeze(secretsConfig(env, sqlitePath, environment)),
     egress: parseEgress(env),
     maxStreamedBytes: parseMaxStreamedBytes(env[SettingNames.maxStreamedBytes]),
+    maxActiveRuns: parseMaxActiveRuns(env[SettingNames.maxActiveRuns]),
   });
 }

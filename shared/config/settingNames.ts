@@ -47,6 +47,11 @@ export const SettingNames = {
    * default cap; steps may ask for less with `maxResponseBytes`) or a file read into an artifact. Default 1 GiB.
    */
   maxStreamedBytes: 'AIQ_MAX_STREAMED_BYTES',
+  /**
+   * Runs the platform executes at once (default 500): a run holds a slot from its start to its end (waits and
+   * approvals included). Queued runs beyond it wait in the admission list and start by tier, then fairly by tenant.
+   */
+  maxActiveRuns: 'AIQ_MAX_ACTIVE_RUNS',
 } as const;
 
 export type SettingName = (typeof SettingNames)[keyof typeof SettingNames];

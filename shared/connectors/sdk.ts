@@ -1,5 +1,6 @@
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import type { EgressPolicy } from '../domain/egress.js';
 import { AppError, ErrorCodes, type ValidationProblem, ValidationError } from '../domain/errors.js';
 import type { JsonValue } from '../domain/json.js';
 import type { StepArtifacts } from '../ports/artifactStore.js';
@@ -19,12 +20,20 @@ export interface ActionContext {
    */
   redact?(value: string): void;
   /**
+   * The egress allow-list of the tenant the step runs for (hosts/CIDRs, ports), if it has one. A connector that
+   * connects out checks with its operator policy merged with this one (`withTenantEgress`), for this call only.
+   */
+  egress?: EgressPolicy | undefined;
+  /**
    * Artifacts as streams, scoped to this tenant and step: `open(ref)` → { stream, size, contentType } and
    * `create(stream, { contentType, name, maxBytes })` → a reference later steps receive like a claim-checked
    * output. Absent where no artifact store is wired (direct calls in tests); actions then keep content inline.
    */
   artifacts?: StepArtifacts;
 }
+
+/** Rendered inputs that do not match the action's input schema (every problem listed); permanent. */
+export const STEP_INPUT_INVALID = 'STEP.INPUT_INVALID';
 
 /** A JSON Schema (2020-12) object. */
 export type JsonSchema = Record<string, unknown>;
@@ -57,8 +66,22 @@ export interface ConnectorDefinition {
   /** The shape of the connection/credentials the connector expects (secret references), if any. */
   auth?: JsonSchema;
   actions: readonly ActionDefinition<never, JsonValue>[];
+  /** The kind of connector a workflow definition may declare as JSON and this connector runs, if any. */
+  declarable?: DeclarableConnector;
   /** Releases what the connector holds (connection pools); called when the app stops. */
   close?(): Promise<void>;
+}
+
+/**
+ * A kind of connector a workflow definition declares as JSON in `connectors` (`{"type": "rest", ...}`), run by the
+ * platform connector that offers it. Its operations become actions, built per call from the (secret-resolved)
+ * declaration; an action validates its own inputs before it sends anything (STEP.INPUT_INVALID).
+ */
+export interface DeclarableConnector {
+  /** The `type` of the declarations it runs. */
+  type: string;
+  /** The action running `operation` of the connector declared as `connectorId`; throws WORKFLOW.INVALID when it has no such operation. */
+  action(connectorId: string, declaration: JsonValue, operation: string): ActionDefinition<never, JsonValue>;
 }
 
 /**
@@ -91,11 +114,16 @@ addFormats(ajv);
 export class ConnectorRegistry {
   readonly #connectors = new Map<string, ConnectorDefinition>();
   readonly #validators = new Map<string, ValidateFunction>();
+  readonly #declarable = new Map<string, DeclarableConnector>();
 
   constructor(connectors: readonly ConnectorDefinition[]) {
     for (const connector of connectors) {
       if (this.#connectors.has(connector.name)) throw new Error(`Two connectors are named '${connector.name}'.`);
       this.#connectors.set(connector.name, connector);
+      if (connector.declarable) {
+        if (this.#declarable.has(connector.declarable.type)) throw new Error(`Two connectors run declared connectors of type '${connector.declarable.type}'.`);
+        this.#declarable.set(connector.declarable.type, connector.declarable);
+      }
       for (const action of connector.actions) this.#validators.set(`${connector.name}/${action.name}`, ajv.compile(action.input));
     }
   }
@@ -108,6 +136,22 @@ export class ConnectorRegistry {
   /** Connector name → action names, for validating definitions. */
   catalog(): ReadonlyMap<string, ReadonlySet<string>> {
     return new Map([...this.#connectors].map(([name, connector]) => [name, new Set(connector.actions.map((action) => action.name))]));
+  }
+
+  /** Whether `name` is a connector of the platform (a name a definition cannot declare). */
+  has(name: string): boolean {
+    return this.#connectors.has(name);
+  }
+
+  /**
+   * The action running `operation` of the connector a definition declares as `connectorId` (`declaration`, its
+   * secret references already resolved). WORKFLOW.INVALID when no platform connector runs its `type`.
+   */
+  declaredAction(connectorId: string, declaration: JsonValue, operation: string): ActionDefinition<never, JsonValue> {
+    const type = declaration !== null && typeof declaration === 'object' && !Array.isArray(declaration) ? declaration['type'] : undefined;
+    const kind = typeof type === 'string' ? this.#declarable.get(type) : undefined;
+    if (!kind) throw new AppError(ErrorCodes.workflowInvalid, `The declared connector '${connectorId}' has a type no platform connector runs.`);
+    return kind.action(connectorId, declaration, operation);
   }
 
   action(connector: string, action: string): ActionDefinition<never, JsonValue> {
@@ -127,6 +171,6 @@ export class ConnectorRegistry {
   /** Checks rendered inputs against the action's schema; every problem is reported (STEP.INPUT_INVALID). */
   validateInput(connector: string, action: string, input: unknown): void {
     const problems = this.inputProblems(connector, action, input);
-    if (problems.length > 0) throw new ValidationError('STEP.INPUT_INVALID', `The inputs of '${connector}.${action}' are invalid.`, problems);
+    if (problems.length > 0) throw new ValidationError(STEP_INPUT_INVALID, `The inputs of '${connector}.${action}' are invalid.`, problems);
   }
 }

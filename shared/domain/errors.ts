@@ -60,6 +60,8 @@ export const ErrorCodes = {
   tenantExists: 'TENANT.ALREADY_EXISTS',
   tenantSuspended: 'TENANT.SUSPENDED',
   tenantNotOnboarded: 'TENANT.NOT_ONBOARDED',
+  /** A tenant's egress allow-list names something that is not a host, CIDR or port, or a metadata endpoint. */
+  tenantEgressInvalid: 'TENANT.EGRESS_INVALID',
   workflowNotFound: 'WORKFLOW.NOT_FOUND',
   workflowExists: 'WORKFLOW.ALREADY_EXISTS',
   workflowInvalid: 'WORKFLOW.INVALID',

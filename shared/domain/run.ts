@@ -3,6 +3,11 @@ import type { JsonValue } from './json.js';
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
+/** A run that has ended: it executes nothing more. */
+export function isTerminalRunStatus(status: RunStatus): boolean {
+  return status === 'succeeded' || status === 'failed' || status === 'cancelled';
+}
+
 export const TRIGGER_KINDS = ['api', 'webhook', 'schedule', 'event', 'retry'] as const;
 export type TriggerKind = (typeof TRIGGER_KINDS)[number];
 

@@ -1,3 +1,5 @@
+import type { TenantEgress } from './egress.js';
+
 /** Service tiers: they set default quotas and the run queue a tenant's runs go to. */
 export const TENANT_TIERS = ['premium', 'standard', 'basic'] as const;
 export type TenantTier = (typeof TENANT_TIERS)[number];
@@ -32,6 +34,11 @@ export interface Tenant {
   /** The Entra ID directory (tenant) whose tokens map to this tenant. */
   entraTenantId: string | null;
   placement: TenantPlacement;
+  /**
+   * The tenant's own egress allow-list (hosts/CIDRs and ports its steps may reach besides the public internet),
+   * merged with the operator's for this tenant's steps only. Set by a platform admin; `null` when it has none.
+   */
+  egress: TenantEgress | null;
   createdAt: string;
   updatedAt: string;
   /** Increments on every change; the ETag is derived from it. */

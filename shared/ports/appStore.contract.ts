@@ -22,8 +22,9 @@ import type { AuditEntry } from '../domain/audit.js';
 import { AppError, ErrorCodes } from '../domain/errors.js';
 import type { JsonObject } from '../domain/json.js';
 import type { Run, RunStatus, StepExecution } from '../domain/run.js';
-import { DEFAULT_QUOTAS, type Tenant, type TenantPlacement } from '../domain/tenant.js';
+import { DEFAULT_QUOTAS, type Tenant, type TenantPlacement, type TenantTier } from '../domain/tenant.js';
 import type { AppStore, Page, PageOptions, TenantDataStore } from './appStore.js';
+import type { AdmissionTicket } from './runAdmission.js';
 
 /** Options of {@link runAppStoreContract}. */
 export interface AppStoreContractOptions {
@@ -143,6 +144,7 @@ export function runAppStoreContract(options: AppStoreContractOptions): void {
       quotas: { ...DEFAULT_QUOTAS.standard },
       entraTenantId: null,
       placement: 'shared',
+      egress: null,
       ...overrides,
     });
   }
@@ -203,6 +205,26 @@ export function runAppStoreContract(options: AppStoreContractOptions): void {
         expect(await store.tenants.delete(tenant.id, { ifRevision: 3 })).toBe(true);
         expect(await store.tenants.get(tenant.id)).toBeUndefined();
         expect(await store.tenants.delete(tenant.id)).toBe(false);
+      });
+
+      test("stores a tenant's egress allow-list, changes it, clears it, and keeps it to that tenant", async () => {
+        const egress = { allowHosts: ['10.1.0.0/16', 'api.internal', '*.corp.example'], allowPorts: [8443] };
+        const open = await newTenant({ egress });
+        const closed = await newTenant();
+        expect(open.egress).toEqual(egress);
+        expect(closed.egress).toBeNull();
+        expect((await store.tenants.get(open.id))?.egress).toEqual(egress);
+        expect((await store.tenants.get(closed.id))?.egress).toBeNull();
+
+        const renamed = await store.tenants.update(open.id, { name: 'Renamed' });
+        expect(renamed.egress).toEqual(egress);
+        const narrowed = await store.tenants.update(open.id, { egress: { allowHosts: ['127.0.0.1'], allowPorts: [] } });
+        expect(narrowed).toMatchObject({ egress: { allowHosts: ['127.0.0.1'], allowPorts: [] }, revision: 3 });
+        expect((await store.tenants.get(open.id))?.egress).toEqual({ allowHosts: ['127.0.0.1'], allowPorts: [] });
+        const cleared = await store.tenants.update(open.id, { egress: null });
+        expect(cleared.egress).toBeNull();
+        expect((await store.tenants.get(open.id))?.egress).toBeNull();
+        expect((await store.tenants.get(closed.id))?.egress).toBeNull();
       });
 
       test('rejects a taken tenant id or Entra tenant id with TENANT.ALREADY_EXISTS', async () => {
@@ -535,6 +557,242 @@ export function runAppStoreContract(options: AppStoreContractOptions): void {
         const window = await data.audit.list({ from: at(2), to: at(4) });
         expect(window.items.map((e) => e.id)).toEqual(['a-4', 'a-x', 'a-3', 'a-2']);
         expect((await data.audit.list({ action: 'tenant.update' })).items).toEqual([]);
+      });
+    });
+
+    describe('run admission', () => {
+      /** Tickets of fresh tenants; their slots are given back after the test (a shared store keeps other rows). */
+      let tickets: AdmissionTicket[] = [];
+      afterEach(async () => {
+        if (skip !== undefined) return;
+        for (const ticket of tickets.splice(0)) await store.admission.release(ticket.tenantId, ticket.runId);
+      });
+
+      async function enqueue(tenantId: string, runId: string, tier: TenantTier, queuedAt: string, maxRunning = 100): Promise<'waiting' | 'admitted'> {
+        const ticket = { tenantId, runId, tier, queuedAt, maxRunning };
+        tickets.push(ticket);
+        return store.admission.enqueue(ticket);
+      }
+
+      /** A capacity `free` slots above what the store holds now. */
+      async function capacityFor(free: number): Promise<number> {
+        return (await store.admission.stats()).admitted + free;
+      }
+
+      async function admitOne(): Promise<string | undefined> {
+        const admitted = await store.admission.admit(await capacityFor(1), at(100));
+        expect(admitted.length).toBeLessThanOrEqual(1);
+        return admitted[0]?.runId;
+      }
+
+      test('admits by tier first: premium before standard before basic runs queued earlier', async () => {
+        const t = uid();
+        expect(await enqueue(`b-${t}`, 'basic-1', 'basic', at(1))).toBe('waiting');
+        await enqueue(`s-${t}`, 'standard-1', 'standard', at(2));
+        await enqueue(`p-${t}`, 'premium-1', 'premium', at(3));
+        await enqueue(`b-${t}`, 'basic-2', 'basic', at(4));
+        expect((await store.admission.stats()).waiting).toMatchObject({ premium: expect.any(Number), standard: expect.any(Number), basic: expect.any(Number) });
+        const order: Array<string | undefined> = [];
+        for (let i = 0; i < 4; i += 1) order.push(await admitOne());
+        expect(order).toEqual(['premium-1', 'standard-1', 'basic-1', 'basic-2']);
+        expect(await admitOne()).toBeUndefined();
+      });
+
+      test('serves the tenants of a tier fairly: fewest slots first, then round robin, oldest run first within a tenant', async () => {
+        const t = uid();
+        for (let i = 1; i <= 4; i += 1) await enqueue(`a-${t}`, `a${i}`, 'standard', at(i));
+        for (let i = 1; i <= 2; i += 1) await enqueue(`b-${t}`, `b${i}`, 'standard', at(10 + i));
+        // One slot at a time: every tenant holds none when asked, so the round robin decides.
+        const order: Array<string | undefined> = [];
+        for (let i = 0; i < 3; i += 1) {
+          const runId = await admitOne();
+          order.push(runId);
+          await store.admission.release(runId!.startsWith('a') ? `a-${t}` : `b-${t}`, runId!);
+        }
+        expect(order).toEqual(['a1', 'b1', 'a2']);
+        // Several slots at once: fewest held first, so the tenants alternate.
+        await enqueue(`c-${t}`, 'c1', 'standard', at(30));
+        const batch = await store.admission.admit(await capacityFor(3), at(101));
+        expect(batch.map((run) => run.runId)).toEqual(['c1', 'b2', 'a3']);
+        expect(batch[0]).toEqual({ tenantId: `c-${t}`, runId: 'c1', tier: 'standard', admittedAt: at(101) });
+      });
+
+      test('never admits past a tenant\'s own limit, and never past the capacity, even when admitters race', async () => {
+        const t = uid();
+        for (let i = 0; i < 5; i += 1) await enqueue(`limited-${t}`, `l${i}`, 'premium', at(i), 2);
+        for (let i = 0; i < 20; i += 1) await enqueue(`busy-${t}`, `r${String(i).padStart(2, '0')}`, 'basic', at(i));
+        const capacity = await capacityFor(6);
+        const batches = await Promise.all(Array.from({ length: 8 }, () => store.admission.admit(capacity, at(100))));
+        const admitted = batches.flat();
+        expect(admitted).toHaveLength(6);
+        expect(admitted.filter((run) => run.tenantId === `limited-${t}`).map((run) => run.runId).sort()).toEqual(['l0', 'l1']);
+        expect(await store.admission.admit(capacity, at(100))).toEqual([]);
+        // A freed slot of the limited tenant goes to its next run (premium first).
+        await store.admission.release(`limited-${t}`, 'l0');
+        expect((await store.admission.admit(capacity, at(102))).map((run) => run.runId)).toEqual(['l2']);
+      });
+
+      test('enqueue is idempotent; release, readmit and listAdmitted', async () => {
+        const t = uid();
+        const tenant = `x-${t}`;
+        expect(await enqueue(tenant, 'one', 'standard', at(1))).toBe('waiting');
+        expect(await enqueue(tenant, 'one', 'standard', at(5))).toBe('waiting');
+        await enqueue(tenant, 'two', 'standard', at(2));
+        expect((await store.admission.admit(await capacityFor(1), at(50))).map((run) => run.runId)).toEqual(['one']);
+        expect(await enqueue(tenant, 'one', 'standard', at(1))).toBe('admitted');
+        const listed = await store.admission.listAdmitted({ admittedBefore: at(51), limit: 100 });
+        expect(listed.filter((run) => run.tenantId === tenant)).toEqual([{ tenantId: tenant, runId: 'one', tier: 'standard', admittedAt: at(50) }]);
+        expect((await store.admission.listAdmitted({ admittedBefore: at(50), limit: 100 })).filter((run) => run.tenantId === tenant)).toEqual([]);
+        // Until marked started, an admitted run is listed as unstarted (a crash may have stranded it).
+        const unstarted = async () => (await store.admission.listAdmitted({ admittedBefore: at(51), limit: 100, unstarted: true })).filter((run) => run.tenantId === tenant);
+        expect((await unstarted()).map((run) => run.runId)).toEqual(['one']);
+        await store.admission.markStarted(tenant, 'one', at(52));
+        expect(await unstarted()).toEqual([]);
+        expect((await store.admission.listAdmitted({ admittedBefore: at(51), limit: 100 })).filter((run) => run.tenantId === tenant)).toHaveLength(1);
+        // Readmit: the slot is given back and the run waits at its old place (before 'two').
+        expect(await store.admission.readmit(tenant, 'one')).toBe(true);
+        expect(await store.admission.readmit(tenant, 'one')).toBe(false);
+        expect(await admitOne()).toBe('one');
+        expect(await store.admission.release(tenant, 'one')).toBe(true);
+        expect(await store.admission.release(tenant, 'one')).toBe(false);
+        expect(await admitOne()).toBe('two');
+      });
+
+      test('deleting a tenant removes its tickets and slots', async () => {
+        const tenant = await newTenant();
+        await enqueue(tenant.id, 'held', 'standard', at(1));
+        await enqueue(tenant.id, 'waits', 'standard', at(2));
+        await store.admission.admit(await capacityFor(1), at(10));
+        const before = await store.admission.stats();
+        await store.tenants.delete(tenant.id);
+        const after = await store.admission.stats();
+        expect(after.admitted).toBe(before.admitted - 1);
+        expect(after.waiting.standard).toBe(before.waiting.standard - 1);
+        expect(await store.admission.release(tenant.id, 'held')).toBe(false);
+        expect(await store.admission.release(tenant.id, 'waits')).toBe(false);
+      });
+    });
+
+    describe('hooks', () => {
+      const hookInput = (id: string, workflowId = 'wf') => ({
+        id,
+        workflowId,
+        name: `Hook ${id}`,
+        signature: 'standard-webhooks' as const,
+        enabled: true,
+        maxBodyBytes: 4096,
+        respondWith: { mode: 'accepted' as const, timeoutSeconds: 0 },
+        secretVersion: 'v1',
+        previousSecretVersion: null,
+        previousSecretExpiresAt: null,
+        createdBy: 'u',
+      });
+      const delivery = (id: string, hookId: string, when: string, overrides: Record<string, unknown> = {}) => ({
+        id,
+        hookId,
+        deliveryId: `msg-${id}`,
+        outcome: 'accepted' as const,
+        reason: null,
+        runId: null,
+        receivedAt: when,
+        contentType: 'application/json',
+        bodyBytes: 2,
+        payload: '{}',
+        ...overrides,
+      });
+
+      test('creates, reads, lists, updates with revisions and deletes hooks with their deliveries', async () => {
+        const data = await dataOf();
+        const hook = await data.hooks.create(hookInput('h-1'));
+        expect(hook).toMatchObject({ tenantId: data.tenantId, id: 'h-1', enabled: true, respondWith: { mode: 'accepted', timeoutSeconds: 0 }, revision: 1, previousSecretVersion: null });
+        expect(await data.hooks.get('h-1')).toEqual(hook);
+        await data.hooks.create(hookInput('h-0'));
+        expect((await data.hooks.list({})).items.map((h) => h.id)).toEqual(['h-0', 'h-1']);
+        expect(await data.hooks.count()).toBe(2);
+        const expires = at(100);
+        const updated = await data.hooks.update('h-1', { enabled: false, secretVersion: 'v2', previousSecretVersion: 'v1', previousSecretExpiresAt: expires, respondWith: { mode: 'output', timeoutSeconds: 5 } }, { ifRevision: 1 });
+        expect(updated).toMatchObject({ enabled: false, secretVersion: 'v2', previousSecretVersion: 'v1', previousSecretExpiresAt: expires, respondWith: { mode: 'output', timeoutSeconds: 5 }, revision: 2 });
+        expect(await data.hooks.get('h-1')).toEqual(updated);
+        await expectAppError(data.hooks.update('h-1', { name: 'x' }, { ifRevision: 1 }), ErrorCodes.preconditionFailed);
+        await expectAppError(data.hooks.update('nope', { name: 'x' }), 'WEBHOOK.NOT_FOUND');
+        await data.hooks.recordDelivery(delivery('d-1', 'h-1', at(1)));
+        expect(await data.hooks.delete('h-1', { ifRevision: 2 })).toBe(true);
+        expect(await data.hooks.delete('h-1')).toBe(false);
+        expect(await data.hooks.get('h-1')).toBeUndefined();
+        expect(await data.hooks.getInboxEntry('h-1', 'msg-d-1')).toBeUndefined();
+      });
+
+      test('stores one inbox entry per hook and delivery id, even under concurrent deliveries, and records every other outcome', async () => {
+        const data = await dataOf();
+        await data.hooks.create(hookInput('h'));
+        await data.hooks.create(hookInput('h2'));
+        const attempts = await Promise.all(Array.from({ length: 10 }, (_, i) => data.hooks.recordDelivery(delivery(`c-${i}`, 'h', at(1), { deliveryId: 'same' }))));
+        expect(attempts.filter((attempt) => attempt.created)).toHaveLength(1);
+        const first = attempts.find((attempt) => attempt.created)!.delivery;
+        expect(new Set(attempts.map((attempt) => attempt.delivery.id))).toEqual(new Set([first.id]));
+        // The same delivery id on another hook is another entry.
+        expect((await data.hooks.recordDelivery(delivery('other', 'h2', at(1), { deliveryId: 'same' }))).created).toBe(true);
+        for (const outcome of ['duplicate', 'rejected', 'replayed'] as const) {
+          expect((await data.hooks.recordDelivery(delivery(`o-${outcome}`, 'h', at(2), { deliveryId: 'same', outcome, payload: null }))).created).toBe(true);
+        }
+        await expectAppError(data.hooks.recordDelivery(delivery('x', 'missing', at(1))), 'WEBHOOK.NOT_FOUND');
+        const entry = await data.hooks.getInboxEntry('h', 'same');
+        expect(entry).toMatchObject({ id: first.id, outcome: 'accepted', payload: '{}', runId: null });
+      });
+
+      test('settles entries, lists deliveries newest first with their run status, finds unstarted entries and deletes old ones', async () => {
+        const data = await dataOf();
+        await data.workflows.create({ id: 'wf', name: 'w', description: '', draft: draft('w'), createdBy: 'u' });
+        await data.runs.create(runInput('run-1', 'wf', at(1)));
+        await data.hooks.create(hookInput('h'));
+        await data.hooks.recordDelivery(delivery('d-1', 'h', at(1)));
+        await data.hooks.recordDelivery(delivery('d-2', 'h', at(2)));
+        await data.hooks.recordDelivery(delivery('d-3', 'h', at(3)));
+        await data.hooks.recordDelivery(delivery('d-4', 'h', at(4), { outcome: 'rejected', reason: 'WEBHOOK.SIGNATURE_INVALID', deliveryId: null, payload: null }));
+        await data.hooks.settleDelivery('d-1', { runId: 'run-1', reason: null });
+        await data.hooks.settleDelivery('d-2', { runId: null, reason: 'RUN.INPUT_INVALID' });
+        expect((await data.hooks.listUnstartedDeliveries(at(10), 10)).map((d) => d.id)).toEqual(['d-3']);
+        expect(await data.hooks.listUnstartedDeliveries(at(3), 10)).toEqual([]);
+        const all = await readAllPages((page) => data.hooks.listDeliveries('h', page), 3);
+        expect(all.items.map((d) => [d.id, d.outcome, d.reason, d.runId, d.runStatus])).toEqual([
+          ['d-4', 'rejected', 'WEBHOOK.SIGNATURE_INVALID', null, null],
+          ['d-3', 'accepted', null, null, null],
+          ['d-2', 'accepted', 'RUN.INPUT_INVALID', null, null],
+          ['d-1', 'accepted', null, 'run-1', 'queued'],
+        ]);
+        expect(all.items.every((d) => !('payload' in d))).toBe(true);
+        expect(await data.hooks.deleteDeliveriesBefore(at(3))).toBe(2);
+        expect((await data.hooks.listDeliveries('h', {})).items.map((d) => d.id)).toEqual(['d-4', 'd-3']);
+      });
+
+      test('keeps hooks and deliveries to their tenant, and the hook index maps ids to tenants until the tenant is deleted', async () => {
+        const a = await dataOf();
+        const b = await dataOf('dedicated');
+        await a.hooks.create(hookInput('h'));
+        await a.hooks.recordDelivery(delivery('d', 'h', at(1)));
+        expect(await b.hooks.get('h')).toBeUndefined();
+        expect((await b.hooks.list({})).items).toEqual([]);
+        expect(await b.hooks.getInboxEntry('h', 'msg-d')).toBeUndefined();
+        expect((await b.hooks.listDeliveries('h', {})).items).toEqual([]);
+        expect(await b.hooks.listUnstartedDeliveries(at(5), 10)).toEqual([]);
+        await expectAppError(b.hooks.recordDelivery(delivery('e', 'h', at(1))), 'WEBHOOK.NOT_FOUND');
+        expect(await b.hooks.delete('h')).toBe(false);
+        await b.hooks.settleDelivery('d', { runId: 'stolen', reason: null });
+        expect((await a.hooks.getInboxEntry('h', 'msg-d'))?.runId).toBeNull();
+        const aToken = (await a.hooks.listDeliveries('h', { limit: 1 })).continuationToken;
+        expect(aToken).toBeUndefined();
+
+        const hookId = `wh-${uid()}`;
+        await store.hookIndex.put(hookId, a.tenantId);
+        await store.hookIndex.put(hookId, a.tenantId);
+        expect(await store.hookIndex.tenantOf(hookId)).toBe(a.tenantId);
+        await expectAppError(store.hookIndex.put(hookId, b.tenantId), ErrorCodes.conflict);
+        const other = `wh-${uid()}`;
+        await store.hookIndex.put(other, b.tenantId);
+        await store.hookIndex.delete(other);
+        expect(await store.hookIndex.tenantOf(other)).toBeUndefined();
+        await store.tenants.delete(a.tenantId);
+        expect(await store.hookIndex.tenantOf(hookId)).toBeUndefined();
       });
     });
 

@@ -2,7 +2,9 @@ import type { AuditEntry } from '../domain/audit.js';
 import type { JsonObject } from '../domain/json.js';
 import type { Run, RunStatus, RunUsage, StepExecution } from '../domain/run.js';
 import type { Tenant, TenantStatus } from '../domain/tenant.js';
+import type { Hook, HookDelivery, HookDeliverySummary } from '../domain/webhook.js';
 import type { Workflow, WorkflowVersion } from '../domain/workflow.js';
+import type { RunAdmission } from './runAdmission.js';
 
 /** A page of a list and the opaque token of the next page (absent on the last page). */
 export interface Page<T> {
@@ -25,6 +27,9 @@ export interface Precondition {
 }
 
 /** The platform's tenant registry (control plane: not tenant-scoped). */
+/** The fields of a tenant an update may change (absent: unchanged). */
+export type TenantChanges = Partial<Pick<Tenant, 'name' | 'tier' | 'status' | 'quotas' | 'entraTenantId' | 'egress'>>;
+
 export interface TenantRepository {
   /** Throws `TENANT.ALREADY_EXISTS` when the id (or the Entra tenant id) is taken. */
   create(tenant: Omit<Tenant, 'createdAt' | 'updatedAt' | 'revision'>): Promise<Tenant>;
@@ -32,7 +37,7 @@ export interface TenantRepository {
   getByEntraTenantId(entraTenantId: string): Promise<Tenant | undefined>;
   list(options: PageOptions & { status?: TenantStatus }): Promise<Page<Tenant>>;
   /** Throws `TENANT.NOT_FOUND` or `REQUEST.PRECONDITION_FAILED`. */
-  update(tenantId: string, changes: Partial<Pick<Tenant, 'name' | 'tier' | 'status' | 'quotas' | 'entraTenantId'>>, precondition?: Precondition): Promise<Tenant>;
+  update(tenantId: string, changes: TenantChanges, precondition?: Precondition): Promise<Tenant>;
   /** Removes the tenant and (through its data store) all of its data. Idempotent: false when there was none. */
   delete(tenantId: string, precondition?: Precondition): Promise<boolean>;
 }
@@ -95,6 +100,46 @@ export interface AuditRepository {
   list(options: PageOptions & { action?: string; from?: string; to?: string }): Promise<Page<AuditEntry>>;
 }
 
+export type NewHook = Omit<Hook, 'tenantId' | 'createdAt' | 'updatedAt' | 'revision'>;
+export type HookChanges = Partial<Pick<Hook, 'name' | 'enabled' | 'maxBodyBytes' | 'respondWith' | 'secretVersion' | 'previousSecretVersion' | 'previousSecretExpiresAt'>>;
+export type NewHookDelivery = Omit<HookDelivery, 'tenantId'>;
+
+/** A tenant's webhooks and their deliveries (the durable inbox). */
+export interface HookRepository {
+  create(hook: NewHook): Promise<Hook>;
+  get(hookId: string): Promise<Hook | undefined>;
+  /** By id. */
+  list(options: PageOptions): Promise<Page<Hook>>;
+  count(): Promise<number>;
+  /** Throws `WEBHOOK.NOT_FOUND` or `REQUEST.PRECONDITION_FAILED`. */
+  update(hookId: string, changes: HookChanges, precondition?: Precondition): Promise<Hook>;
+  /** Deletes the hook with its deliveries. Idempotent: false when there was none. */
+  delete(hookId: string, precondition?: Precondition): Promise<boolean>;
+  /**
+   * Records a delivery. An `accepted` one is an inbox entry, unique per hook and delivery id: when one exists
+   * already, nothing is written and the existing entry comes back with `created: false` (atomically, so of
+   * concurrent deliveries with one id exactly one is created). Other outcomes are always recorded.
+   */
+  recordDelivery(delivery: NewHookDelivery): Promise<{ delivery: HookDelivery; created: boolean }>;
+  /** The inbox entry (accepted) of a delivery id, with its payload. */
+  getInboxEntry(hookId: string, deliveryId: string): Promise<HookDelivery | undefined>;
+  /** Records the run a delivery started, or why it could not (`reason`). */
+  settleDelivery(id: string, outcome: { runId: string | null; reason: string | null }): Promise<void>;
+  /** Newest first, with each run's status. */
+  listDeliveries(hookId: string, options: PageOptions): Promise<Page<HookDeliverySummary>>;
+  /** Inbox entries received before the time that have neither a run nor a reason (a crash between storing and starting). */
+  listUnstartedDeliveries(receivedBefore: string, limit: number): Promise<HookDelivery[]>;
+  /** Deletes deliveries received before the time (retention). Returns how many. */
+  deleteDeliveriesBefore(receivedBefore: string): Promise<number>;
+}
+
+/** The control-plane index from hook id to tenant: the ingress URL carries no tenant. */
+export interface HookIndex {
+  put(hookId: string, tenantId: string): Promise<void>;
+  tenantOf(hookId: string): Promise<string | undefined>;
+  delete(hookId: string): Promise<void>;
+}
+
 /**
  * Everything of one tenant. Every operation is confined to that tenant: the SQLite adapter adds the tenant to
  * every statement; Azure SQL also enforces it with row-level security on the same connection.
@@ -104,11 +149,16 @@ export interface TenantDataStore {
   readonly workflows: WorkflowRepository;
   readonly runs: RunRepository;
   readonly audit: AuditRepository;
+  readonly hooks: HookRepository;
 }
 
 /** The application store: the tenant registry and each tenant's data (placed shared or dedicated). */
 export interface AppStore {
   readonly tenants: TenantRepository;
+  /** The platform's admission list of queued runs (control plane). */
+  readonly admission: RunAdmission;
+  /** Which tenant each webhook belongs to (control plane). */
+  readonly hookIndex: HookIndex;
   /** The data store of one tenant, on the database its placement names. */
   forTenant(tenantId: string): Promise<TenantDataStore>;
   /** Checks that the store answers (health). */

@@ -58,10 +58,10 @@ describe('run control', () => {
   }
 
   /** Sends the event, retrying while the step is not waiting yet (EVENT.NOT_EXPECTED). */
-  async function sendEvent(runId: string, name: string, body: unknown, token = admin, timeoutMs = 15_000): Promise<Response> {
+  async function sendEvent(runId: string, name: string, body: unknown, token = admin, timeoutMs = 15_000, query = ''): Promise<Response> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const response = await platform.call('POST', `${base}/runs/${runId}/events/${encodeURIComponent(name)}`, { token, ...(body === undefined ? {} : { body }) });
+      const response = await platform.call('POST', `${base}/runs/${runId}/events/${encodeURIComponent(name)}${query}`, { token, ...(body === undefined ? {} : { body }) });
       if (response.status !== 404 || Date.now() > deadline) return response;
       const problem = (await response.clone().json()) as { code: string };
       if (problem.code !== 'EVENT.NOT_EXPECTED') return response;
@@ -81,8 +81,16 @@ describe('run control', () => {
   it('resumes a waitForEvent step through the events endpoint', async () => {
     await publish('payment', EXAMPLES.waitForEvent);
     const runId = await start('payment', { orderId: 'o-7' });
-    const raised = await sendEvent(runId, 'payment.received', { amount: 42 }, user);
+    // The step waits with the correlation key inputs.orderId: an event of another order (or none) does not resume it.
+    const deadline = Date.now() + 15_000;
+    while ((await durableStatus(`${runId}:awaitPayment`)) !== 'Running' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const otherOrder = await platform.call('POST', `${base}/runs/${runId}/events/payment.received?correlationKey=o-8`, { token: user, body: { amount: 1 } });
+    expect(((await otherOrder.json()) as { code: string }).code).toBe('EVENT.NOT_EXPECTED');
+    const unkeyed = await platform.call('POST', `${base}/runs/${runId}/events/payment.received`, { token: user, body: { amount: 1 } });
+    expect(((await unkeyed.json()) as { code: string }).code).toBe('EVENT.NOT_EXPECTED');
+    const raised = await sendEvent(runId, 'payment.received', { amount: 42 }, user, 15_000, '?correlationKey=o-7');
     expect(raised.status, await raised.clone().text()).toBe(202);
+    expect(((await raised.json()) as { deliveredTo: unknown }).deliveredTo).toEqual([{ waitId: 'awaitPayment', stepId: 'awaitPayment' }]);
     const run = await waitForStatus(runId, ['succeeded', 'failed', 'cancelled']);
     expect(run['status'], JSON.stringify(run['error'])).toBe('succeeded');
     expect(run['steps'].map((s: { stepId: string; status: string }) => [s.stepId, s.status])).toContainEqual(['ship', 'succeeded']);
@@ -213,11 +221,50 @@ describe('run control', () => {
     expect(outcomes.map((e) => [e.outcome, e.errorCode]).sort()).toEqual([['failure', 'REQUEST.INVALID'], ['success', null]]);
     // Succeeded runs cannot be cancelled.
     const done = await start('payment');
-    expect((await sendEvent(done, 'payment.received', { amount: 1 })).status).toBe(202);
+    expect((await sendEvent(done, 'payment.received', { amount: 1 }, admin, 15_000, '?correlationKey=o-1001')).status).toBe(202);
     await waitForStatus(done, ['succeeded']);
     const cancel = await platform.call('POST', `${base}/runs/${done}:cancel`, { token: admin });
     expect(cancel.status).toBe(409);
     expect(((await cancel.json()) as { code: string }).code).toBe('RUN.NOT_RUNNING');
+  });
+
+  it('routes events into forEach iterations by correlation key, and collects minApprovals distinct approvals in a child run', async () => {
+    await publish('second-opinion', {
+      schemaVersion: 1,
+      name: 'Second opinion',
+      steps: [{ id: 'review', type: 'approval', approvers: { roles: ['Tenant.Admin'] }, minApprovals: 2, timeoutSeconds: 600 }],
+      outputs: { review: { $expr: 'steps.review.output' } },
+    });
+    await publish('batch', {
+      schemaVersion: 1,
+      name: 'Batch',
+      inputs: { type: 'object', properties: { orders: { type: 'array', items: { type: 'string' }, default: ['a-1', 'b-2'] } } },
+      steps: [
+        { id: 'each', type: 'forEach', items: { $expr: 'inputs.orders' }, concurrency: 2, steps: [{ id: 'confirm', type: 'waitForEvent', event: 'order.confirmed', correlationKey: { $expr: 'item' }, timeoutSeconds: 600 }], output: { $expr: 'steps.confirm.output' } },
+        { id: 'opinion', type: 'subWorkflow', dependsOn: ['each'], workflowId: 'second-opinion', version: 'latest' },
+      ],
+      outputs: { confirmations: { $expr: 'steps.each.output' }, review: { $expr: 'steps.opinion.output.review' } },
+    });
+    const runId = await start('batch');
+    // Each iteration takes only the event with its own key, whatever the order they are raised in.
+    const second = await sendEvent(runId, 'order.confirmed', { by: 'b' }, user, 15_000, '?correlationKey=b-2');
+    expect(second.status, await second.clone().text()).toBe(202);
+    expect(((await second.json()) as { deliveredTo: unknown }).deliveredTo).toEqual([{ waitId: 'each:1:confirm', stepId: 'confirm' }]);
+    expect((await sendEvent(runId, 'order.confirmed', { by: 'a' }, user, 15_000, '?correlationKey=a-1')).status).toBe(202);
+    // The approval inside the child run: two distinct Tenant.Admins; the first cannot vote twice, a Tenant.User not at all.
+    const first = await sendEvent(runId, 'approval:review', { decision: 'approved', comment: 'looks right' });
+    expect(first.status, await first.clone().text()).toBe(202);
+    expect(((await first.json()) as { deliveredTo: Array<{ waitId: string }> }).deliveredTo[0]!.waitId).toBe('opinion:sub:review');
+    const again = await sendEvent(runId, 'approval:review', { decision: 'approved' });
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { code: string }).code).toBe('APPROVAL.ALREADY_DECIDED');
+    expect((await sendEvent(runId, 'approval:review', { decision: 'approved' }, user)).status).toBe(403);
+    const colleague = await platform.token('Tenant.Admin', 'ctl-a', { subject: 'colleague' });
+    expect((await sendEvent(runId, 'approval:review', { decision: 'approved', comment: 'agreed' }, colleague)).status).toBe(202);
+    const run = await waitForStatus(runId, ['succeeded', 'failed']);
+    expect(run['status'], JSON.stringify(run['error'])).toBe('succeeded');
+    expect(run['output']['confirmations']).toEqual([{ by: 'a' }, { by: 'b' }]);
+    expect(run['output']['review']).toMatchObject({ decision: 'approved', comment: 'agreed', approvals: [{ decision: 'approved', comment: 'looks right' }, { by: expect.stringMatching(/:colleague$/), decision: 'approved', comment: 'agreed' }] });
   });
 
   it('isolates tenants: tenant B cannot send events to, cancel or retry tenant A runs', async () => {

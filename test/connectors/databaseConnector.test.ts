@@ -54,14 +54,19 @@ afterAll(async () => {
   await connector?.close();
 });
 
-function context(): ActionContext {
-  return { tenantId: 't1', runId: 'r1', stepId: 's1', signal: new AbortController().signal, log: () => undefined };
+function context(overrides: Partial<ActionContext> = {}): ActionContext {
+  return { tenantId: 't1', runId: 'r1', stepId: 's1', signal: new AbortController().signal, log: () => undefined, ...overrides };
 }
 
-async function call(action: 'query' | 'execute', input: Record<string, JsonValue>, target: DatabaseConnector = connector): Promise<Record<string, JsonValue>> {
+async function call(
+  action: 'query' | 'execute',
+  input: Record<string, JsonValue>,
+  target: DatabaseConnector = connector,
+  ctx: ActionContext = context(),
+): Promise<Record<string, JsonValue>> {
   registry.validateInput('database', action, input);
   const definition = target.actions.find((candidate) => candidate.name === action)!;
-  return (await (definition.run as (input: unknown, context: ActionContext) => Promise<JsonValue>)(input, context())) as Record<string, JsonValue>;
+  return (await (definition.run as (input: unknown, context: ActionContext) => Promise<JsonValue>)(input, ctx)) as Record<string, JsonValue>;
 }
 
 async function failure(promise: Promise<unknown>): Promise<ConnectorError> {
@@ -192,6 +197,24 @@ describe.each(engines)('database connector: $engine', ({ engine, connection, hos
     } finally {
       await strict.close();
       await resolving.close();
+    }
+  });
+
+  it("reaches a private server through the calling tenant's egress allow-list only, with pools never shared across tenants", async () => {
+    const operatorOnly = createDatabaseConnector();
+    const port = engine === 'postgres' ? pgPort : myPort;
+    const tenantEgress = { allowHosts, allowPorts: [port] };
+    try {
+      const allowed = await call('query', { engine, connection, sql: 'SELECT 1 AS one' }, operatorOnly, context({ tenantId: 'open', egress: tenantEgress }));
+      expect(allowed['rows']).toEqual([{ one: 1 }]);
+      // Another tenant, same connection string, right after: the pool the first tenant opened is not its way in.
+      const other = await failure(call('query', { engine, connection, sql: 'SELECT 1 AS one' }, operatorOnly, context({ tenantId: 'closed' })));
+      expect(other.code).toBe('SSRF.BLOCKED');
+      // The same tenant once its allow-list no longer names the server.
+      const revoked = await failure(call('query', { engine, connection, sql: 'SELECT 1 AS one' }, operatorOnly, context({ tenantId: 'open', egress: { allowHosts: [], allowPorts: [port] } })));
+      expect(revoked.code).toBe('SSRF.BLOCKED');
+    } finally {
+      await operatorOnly.close();
     }
   });
 

@@ -128,6 +128,9 @@ async function call(registry: ConnectorRegistry, action: 'send' | 'sendGrid', in
   return registry.action('email', action).run(input as never, actionContext);
 }
 
+/** The context of a step of `tenantId`, with that tenant's egress allow-list (none: the operator's alone). */
+const tenantContext = (tenantId: string, egress?: ActionContext['egress']): ActionContext => ({ ...context, tenantId, ...(egress ? { egress } : {}) });
+
 async function failure(promise: Promise<unknown>): Promise<ConnectorError> {
   try {
     await promise;
@@ -256,6 +259,15 @@ describe('email.send (SMTP)', () => {
     expect(connections).toBe(0);
   });
 
+  it("reaches the SMTP server through the calling tenant's egress allow-list only", async () => {
+    const registry = registryFor({});
+    await call(registry, 'send', smtpInput(), tenantContext('open', { allowHosts: ['127.0.0.1'], allowPorts: [smtpPort] }));
+    expect(received).toHaveLength(1);
+    const closed = await failure(call(registry, 'send', smtpInput(), tenantContext('closed')));
+    expect(closed.code).toBe('SSRF.BLOCKED');
+    expect(received).toHaveLength(1);
+  });
+
   it('blocks a host name that resolves to a private address before any connection', async () => {
     const registry = registryFor({ egress: { allowPorts: [smtpPort] }, resolver: async () => [{ address: '127.0.0.1', family: 4 }] });
     const error = await failure(call(registry, 'send', smtpInput({}, { host: 'smtp.example.com' })));
@@ -310,6 +322,15 @@ describe('email.sendGrid', () => {
   function sendGridInput(overrides: Record<string, unknown> = {}): Record<string, unknown> {
     return { apiKey: API_KEY, from: 'AutomateIQ <robot@example.com>', to: 'alice@example.com', subject: 'Hello', text: 'plain', ...overrides };
   }
+
+  it("reaches the API through the calling tenant's egress allow-list only", async () => {
+    const registry = registryFor({ sendGridBaseUrl: `http://127.0.0.1:${sendGridPort}` });
+    const closed = await failure(call(registry, 'sendGrid', sendGridInput(), tenantContext('closed')));
+    expect(closed.code).toBe('SSRF.BLOCKED');
+    expect(sendGridSeen).toHaveLength(0);
+    await call(registry, 'sendGrid', sendGridInput(), tenantContext('open', { allowHosts: ['127.0.0.1'], allowPorts: [sendGridPort] }));
+    expect(sendGridSeen).toHaveLength(1);
+  });
 
   it('posts the v3 body with the bearer key and returns the message id', async () => {
     const result = await call(

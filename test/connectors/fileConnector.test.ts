@@ -15,8 +15,8 @@ import { artifactContext, artifactName } from '../support/artifactContext.js';
 import { startSftpServer, type SftpTestServer } from '../support/sftpServer.js';
 import { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME, startAzuriteBlob, type AzuriteBlob } from '../support/azurite.js';
 
-function context(): ActionContext {
-  return { tenantId: 't1', runId: 'r1', stepId: 's1', signal: new AbortController().signal, log: () => undefined };
+function context(overrides: Partial<ActionContext> = {}): ActionContext {
+  return { tenantId: 't1', runId: 'r1', stepId: 's1', signal: new AbortController().signal, log: () => undefined, ...overrides };
 }
 
 async function run(connector: FileConnector, action: string, input: Record<string, unknown>, actionContext: ActionContext = context()): Promise<Record<string, JsonValue>> {
@@ -245,6 +245,14 @@ describe('file connector: Azure Blob (Azurite)', () => {
     }
   });
 
+  it("reaches the account through the calling tenant's egress allow-list only", async () => {
+    const operatorOnly = createFileConnector();
+    const connection = azurite.connectionString;
+    expect((await failure(run(operatorOnly, 'blobList', { connection, container }, context({ tenantId: 'closed' })))).code).toBe('SSRF.BLOCKED');
+    const listed = await run(operatorOnly, 'blobList', { connection, container }, context({ tenantId: 'open', egress: { allowHosts: ['127.0.0.1'], allowPorts: [azurite.port] } }));
+    expect(Array.isArray(listed['items'])).toBe(true);
+  });
+
   it('validates inputs with closed schemas and safe paths', () => {
     const registry = new ConnectorRegistry([connector]);
     const ok = { connection: 'x', container: 'files', path: 'a/b.txt' };
@@ -373,5 +381,15 @@ describe('file connector: SFTP (in-process ssh2 server)', () => {
     const portNotAllowed = createFileConnector({ egress: { allowHosts: ['127.0.0.1'] } });
     expect((await failure(run(portNotAllowed, 'sftpRead', { sftp: sftp(), path: '/x' }))).code).toBe('SSRF.BLOCKED');
     expect(server.connections()).toBe(before);
+  });
+
+  it("reaches the server through the calling tenant's egress allow-list only", async () => {
+    const operatorOnly = createFileConnector();
+    const before = server.connections();
+    const blocked = await failure(run(operatorOnly, 'sftpList', { sftp: sftp(), path: '/' }, context({ tenantId: 'closed' })));
+    expect(blocked.code).toBe('SSRF.BLOCKED');
+    expect(server.connections()).toBe(before);
+    const listed = await run(operatorOnly, 'sftpList', { sftp: sftp(), path: '/' }, context({ tenantId: 'open', egress: { allowHosts: ['127.0.0.1'], allowPorts: [server.port] } }));
+    expect(Array.isArray(listed['items'])).toBe(true);
   });
 });

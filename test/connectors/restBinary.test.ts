@@ -157,3 +157,47 @@ describe('AIQ_MAX_STREAMED_BYTES', () => {
     expect((await request({ url: `${base}/report.pdf`, responseType: 'binary' }, context, limited)).body).toMatchObject({ size: PDF.length });
   });
 });
+
+describe('declared REST operations: binary bodies through artifacts (the shared requester)', () => {
+  // The operator allows nothing private: the tenant's egress allow-list is what reaches the server.
+  const declared = createConnectorRegistry();
+  const declaration = () => ({
+    type: 'rest',
+    baseUrl: base,
+    operations: {
+      report: { method: 'GET', path: '/report.pdf' },
+      reportBinary: { method: 'GET', path: '/report.pdf', responseType: 'binary' },
+      big: { method: 'GET', path: '/big.bin', responseType: 'binary', maxResponseBytes: 1024 * 1024 },
+      csv: { method: 'GET', path: '/csv' },
+      upload: { method: 'PUT', path: '/upload', bodyType: 'binary' },
+    },
+  });
+  const tenantContext = (store: MemoryArtifactStore): ActionContext => ({ ...artifactContext(store), egress: { allowHosts: ['127.0.0.1'], allowPorts: [port] } });
+  const operation = (name: string, inputs: Record<string, unknown>, context: ActionContext) =>
+    declared.declaredAction('files', declaration() as never, name).run(inputs as never, context) as Promise<{ status: number; body: unknown }>;
+
+  it('stream responses into artifacts (binary, and auto on non-text types), cap them, and stream artifact request bodies', async () => {
+    const store = new MemoryArtifactStore();
+    const context = tenantContext(store);
+    for (const name of ['report', 'reportBinary']) {
+      const out = await operation(name, {}, context);
+      expect(out.status).toBe(200);
+      expect(isArtifactRef(out.body)).toBe(true);
+      expect(out.body).toMatchObject({ size: PDF.length, contentType: 'application/pdf', sha256: sha256Hex(PDF) });
+      expect((await content(store, out.body as ArtifactRef)).equals(PDF)).toBe(true);
+    }
+    expect((await operation('csv', {}, context)).body).toBe('a,b\n1,2\n');
+    expect((await failure(operation('big', {}, context))).code).toBe('REST.RESPONSE_TOO_LARGE');
+
+    const ref = await context.artifacts!.create(Readable.from([BIG]), { contentType: 'application/zip' });
+    received.length = 0;
+    expect((await operation('upload', { body: ref }, context)).body).toEqual({ sha256: sha256Hex(BIG), size: BIG.length });
+    expect(received[0]!.headers).toMatchObject({ 'content-type': 'application/zip', 'content-length': String(BIG.length) });
+
+    // Without the tenant's allow-list the same operation is refused before any connection.
+    received.length = 0;
+    expect((await failure(operation('reportBinary', {}, artifactContext(store)))).code).toMatch(/^SSRF\./);
+    expect(received).toEqual([]);
+  });
+
+});

@@ -1,4 +1,17 @@
-import { createTenantSchema, createWorkflowSchema, quotasSchema, startRunSchema, updateTenantSchema, updateWorkflowSchema, validateWorkflowSchema } from '../../../shared/application/requestSchemas.js';
+import {
+  createHookSchema,
+  createTenantSchema,
+  createWorkflowSchema,
+  quotasSchema,
+  rotateHookSecretSchema,
+  startRunSchema,
+  tenantEgressSchema,
+  updateHookSchema,
+  updateTenantSchema,
+  updateWorkflowSchema,
+  validateWorkflowSchema,
+} from '../../../shared/application/requestSchemas.js';
+import { DELIVERY_OUTCOMES, HOOK_SIGNATURE_FORMATS } from '../../../shared/domain/webhook.js';
 import { RUN_STATUSES, STEP_STATUSES, TRIGGER_KINDS } from '../../../shared/domain/run.js';
 import { TENANT_PLACEMENTS, TENANT_STATUSES, TENANT_TIERS } from '../../../shared/domain/tenant.js';
 import { definitionSchema } from '../../../shared/domain/workflow-language/index.js';
@@ -34,6 +47,7 @@ const page = (item: string): Json => ({
 const errors = { '400': problem('Invalid input: every problem is listed.'), '401': problem('No valid bearer token.'), '403': problem('The role or tenant does not allow it.'), '404': problem('Not found (also: another tenant’s resource).'), '429': problem('Rate limit or quota exceeded; see Retry-After.') };
 const tenantPath = { name: 'tenantId', in: 'path', required: true, schema: { type: 'string' } };
 const runPath = { name: 'runId', in: 'path', required: true, schema: { type: 'string' } };
+const hookPath = { name: 'hookId', in: 'path', required: true, schema: { type: 'string', pattern: '^wh-[0-9a-f]{32}$' } };
 const workflowPath = { name: 'workflowId', in: 'path', required: true, schema: { type: 'string' } };
 const paging = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } },
@@ -47,7 +61,7 @@ const body = (name: string): Json => ({ required: true, content: { 'application/
 export function buildOpenApiDocument(version: string): Json {
   return {
     openapi: '3.1.0',
-    info: { title: 'AutomateIQ management API', version, description: 'Tenants, workflows, runs, secrets and audit. Authenticate with an Entra ID bearer token carrying an AutomateIQ app role.' },
+    info: { title: 'AutomateIQ management API', version, description: 'Tenants, workflows, runs, webhooks, secrets and audit. Authenticate with an Entra ID bearer token carrying an AutomateIQ app role.' },
     servers: [{ url: '/api' }],
     security: [{ bearer: [] }],
     paths: {
@@ -129,9 +143,29 @@ export function buildOpenApiDocument(version: string): Json {
         parameters: [tenantPath, runPath, { name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'The event a waitForEvent step waits on, or approval:<stepId>.' }],
         post: {
           operationId: 'raiseRunEvent',
-          summary: 'Deliver an event (or an approval decision) to a run waiting on it',
+          summary: 'Deliver an event (or an approval decision) to the steps of a run waiting on it now, at any depth',
+          parameters: [
+            { name: 'correlationKey', in: 'query', schema: { type: 'string', minLength: 1, maxLength: 200 }, description: 'Steps waiting with a correlation key take only events raised with the same key.' },
+            { name: 'waitId', in: 'query', schema: { type: 'string', minLength: 1, maxLength: 200 }, description: 'One of several waiting approvals (the EVENT.AMBIGUOUS answer lists them).' },
+          ],
           requestBody: { required: false, content: { 'application/json': { schema: {} } } },
-          responses: { '202': json({ type: 'object', properties: { runId: { type: 'string' }, stepId: { type: 'string' }, event: { type: 'string' }, accepted: { type: 'boolean' } } }, 'Accepted'), ...errors, '409': problem('The run has finished (RUN.NOT_RUNNING).') },
+          responses: {
+            '202': json(
+              {
+                type: 'object',
+                properties: {
+                  runId: { type: 'string' },
+                  stepId: { type: 'string' },
+                  event: { type: 'string' },
+                  accepted: { type: 'boolean' },
+                  deliveredTo: { type: 'array', items: { type: 'object', properties: { waitId: { type: 'string' }, stepId: { type: 'string' } } } },
+                },
+              },
+              'Accepted',
+            ),
+            ...errors,
+            '409': problem('The run has finished (RUN.NOT_RUNNING), several approvals wait (EVENT.AMBIGUOUS), or the approver has voted (APPROVAL.ALREADY_DECIDED).'),
+          },
         },
       },
       '/tenants/{tenantId}/secrets': {
@@ -157,6 +191,88 @@ export function buildOpenApiDocument(version: string): Json {
           parameters: [...paging, { name: 'action', in: 'query', schema: { type: 'string' } }, { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } }, { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } }],
           responses: { '200': json(page('AuditEntry'), 'A page of audit entries'), ...errors },
         },
+      },
+      '/tenants/{tenantId}/hooks': {
+        parameters: [tenantPath],
+        post: {
+          operationId: 'createHook',
+          summary: 'Create a webhook for a workflow; the answer holds its ingress url and signing secret, shown this once (Tenant.Admin)',
+          requestBody: body('CreateHookRequest'),
+          responses: { '201': json(ref('HookWithSecret'), 'Created', { ...etag, Location: { schema: { type: 'string' } } }), ...errors },
+        },
+        get: { operationId: 'listHooks', summary: 'The tenant’s webhooks, never secrets (Tenant.Admin)', parameters: paging, responses: { '200': json(page('Hook'), 'A page of hooks'), ...errors } },
+      },
+      '/tenants/{tenantId}/hooks/{hookId}': {
+        parameters: [tenantPath, hookPath],
+        get: { operationId: 'getHook', summary: 'Get a webhook (Tenant.Admin)', responses: { '200': json(ref('Hook'), 'The hook', etag), ...errors } },
+        patch: {
+          operationId: 'updateHook',
+          summary: 'Change a webhook’s name, enabled flag, body limit or response mode (Tenant.Admin)',
+          parameters: [ifMatch],
+          requestBody: body('UpdateHookRequest'),
+          responses: { '200': json(ref('Hook'), 'Updated', etag), '412': problem('If-Match does not match.'), ...errors },
+        },
+        delete: { operationId: 'deleteHook', summary: 'Delete a webhook with its deliveries and secret (idempotent, Tenant.Admin)', parameters: [ifMatch], responses: { '204': { description: 'Deleted' }, '412': problem('If-Match does not match.'), ...errors } },
+      },
+      '/tenants/{tenantId}/hooks/{hookId}:rotateSecret': {
+        parameters: [tenantPath, hookPath],
+        post: {
+          operationId: 'rotateHookSecret',
+          summary: 'A new signing secret (shown this once); the previous one stays valid for the grace period (Tenant.Admin)',
+          parameters: [ifMatch],
+          requestBody: { content: { 'application/json': { schema: ref('RotateHookSecretRequest') } } },
+          responses: { '200': json(ref('HookWithSecret'), 'Rotated', etag), '412': problem('If-Match does not match.'), ...errors },
+        },
+      },
+      '/tenants/{tenantId}/hooks/{hookId}:revokePreviousSecret': {
+        parameters: [tenantPath, hookPath],
+        post: {
+          operationId: 'revokePreviousHookSecret',
+          summary: 'End the rotation’s grace period now: only the current secret verifies (Tenant.Admin)',
+          parameters: [ifMatch],
+          responses: { '200': json(ref('Hook'), 'Revoked', etag), '409': problem('There is no previous secret (WEBHOOK.NO_PREVIOUS_SECRET).'), ...errors },
+        },
+      },
+      '/tenants/{tenantId}/hooks/{hookId}/deliveries': {
+        parameters: [tenantPath, hookPath],
+        get: { operationId: 'listHookDeliveries', summary: 'Recent deliveries, newest first, with outcome, reason, run id and run status (Tenant.Admin)', parameters: paging, responses: { '200': json(page('HookDelivery'), 'A page of deliveries'), ...errors } },
+      },
+      '/tenants/{tenantId}/hooks/{hookId}/deliveries/{deliveryId}:replay': {
+        parameters: [tenantPath, hookPath, { name: 'deliveryId', in: 'path', required: true, schema: { type: 'string' }, description: 'The sender’s delivery id (webhook-id or X-GitHub-Delivery).' }],
+        post: {
+          operationId: 'replayHookDelivery',
+          summary: 'Start a new run from a stored delivery’s payload; the original stays (Tenant.Admin)',
+          responses: { '202': json({ type: 'object', properties: { deliveryId: { type: 'string' }, replayId: { type: 'string' }, run: ref('Run') } }, 'Queued', { Location: { schema: { type: 'string' } } }), ...errors },
+        },
+      },
+      '/hooks/{hookId}': {
+        parameters: [hookPath],
+        post: {
+          operationId: 'receiveWebhook',
+          summary: 'Webhook ingress: authenticated by its HMAC signature (Standard Webhooks or X-Hub-Signature-256), stored before the answer, deduplicated by delivery id',
+          security: [],
+          parameters: [
+            { name: 'webhook-id', in: 'header', schema: { type: 'string' }, description: 'Standard Webhooks: the delivery id (deduplication key).' },
+            { name: 'webhook-timestamp', in: 'header', schema: { type: 'string' }, description: 'Standard Webhooks: Unix seconds, within 5 minutes of the server time.' },
+            { name: 'webhook-signature', in: 'header', schema: { type: 'string' }, description: 'Standard Webhooks: space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>`.' },
+            { name: 'X-Hub-Signature-256', in: 'header', schema: { type: 'string' }, description: 'GitHub: `sha256=<hex HMAC-SHA256 of the body>`.' },
+            { name: 'X-GitHub-Delivery', in: 'header', schema: { type: 'string' }, description: 'GitHub: the delivery id (deduplication key).' },
+          ],
+          requestBody: { content: { 'application/json': { schema: {} }, 'application/x-www-form-urlencoded': { schema: { type: 'object' } }, 'text/plain': { schema: { type: 'string' } } } },
+          responses: {
+            '200': json(ref('WebhookAnswer'), 'A duplicate delivery (the first delivery’s run), or, for a hook that answers with the output, the ended run'),
+            '202': json(ref('WebhookAnswer'), 'Stored and queued'),
+            '400': problem('No usable delivery id, or a body that is not what its Content-Type says.'),
+            '401': problem('Signature missing or invalid, or webhook-timestamp outside 5 minutes (WEBHOOK.SIGNATURE_MISSING, WEBHOOK.SIGNATURE_INVALID, WEBHOOK.TIMESTAMP_OUT_OF_RANGE).'),
+            '404': problem('No such enabled hook (WEBHOOK.NOT_FOUND).'),
+            '413': problem('The body exceeds the hook’s limit (WEBHOOK.BODY_TOO_LARGE).'),
+            '415': problem('Not JSON, a form or text (WEBHOOK.UNSUPPORTED_MEDIA_TYPE).'),
+            '429': problem('The hook’s rate limit or the tenant’s run quota.'),
+          },
+        },
+      },
+      '/platform/admission': {
+        get: { operationId: 'getRunAdmission', summary: 'Run slots of the platform: capacity, held, waiting per tier (Platform.Admin)', responses: { '200': json(ref('RunAdmission'), 'The admission state'), ...errors } },
       },
       '/health': { get: { operationId: 'health', summary: 'Version and backend health', security: [], responses: { '200': { description: 'Healthy' }, '503': { description: 'A backend is down' } } } },
     },
@@ -184,6 +300,15 @@ export function buildOpenApiDocument(version: string): Json {
         StartRunRequest: component(startRunSchema),
         ...definitionComponents(),
         Quotas: component(quotasSchema),
+        RunAdmission: {
+          type: 'object',
+          properties: {
+            capacity: { type: 'integer', description: 'Runs the platform executes at once (AIQ_MAX_ACTIVE_RUNS).' },
+            admitted: { type: 'integer', description: 'Slots held by executing runs.' },
+            waiting: { type: 'object', properties: Object.fromEntries(TENANT_TIERS.map((tier) => [tier, { type: 'integer' }])), description: 'Runs waiting for a slot, per tier.' },
+          },
+        },
+        TenantEgress: component(tenantEgressSchema),
         Tenant: {
           type: 'object',
           properties: {
@@ -194,6 +319,7 @@ export function buildOpenApiDocument(version: string): Json {
             quotas: ref('Quotas'),
             entraTenantId: { type: ['string', 'null'] },
             placement: { enum: [...TENANT_PLACEMENTS] },
+            egress: ref('TenantEgress'),
             createdAt: { type: 'string', format: 'date-time' },
             updatedAt: { type: 'string', format: 'date-time' },
             etag: { type: 'string' },
@@ -255,6 +381,50 @@ export function buildOpenApiDocument(version: string): Json {
           type: 'object',
           additionalProperties: false,
           properties: { from: { enum: ['start', 'failedStep'], default: 'start' }, version: { enum: ['pinned', 'latest'], default: 'pinned' } },
+        },
+        CreateHookRequest: component(createHookSchema),
+        UpdateHookRequest: component(updateHookSchema),
+        RotateHookSecretRequest: component(rotateHookSecretSchema),
+        Hook: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            tenantId: { type: 'string' },
+            workflowId: { type: 'string' },
+            name: { type: 'string' },
+            signature: { enum: [...HOOK_SIGNATURE_FORMATS] },
+            enabled: { type: 'boolean' },
+            maxBodyBytes: { type: 'integer' },
+            respondWith: { type: 'object', properties: { mode: { enum: ['accepted', 'output'] }, timeoutSeconds: { type: 'integer' } } },
+            url: { type: 'string', description: 'Where senders POST: /api/hooks/{hookId}.' },
+            previousSecretValidUntil: { type: ['string', 'null'], format: 'date-time' },
+            createdAt: { type: 'string', format: 'date-time' },
+            updatedAt: { type: 'string', format: 'date-time' },
+            createdBy: { type: 'string' },
+            etag: { type: 'string' },
+            links: { type: 'object' },
+          },
+        },
+        HookWithSecret: { allOf: [ref('Hook'), { type: 'object', required: ['secret'], properties: { secret: { type: 'string', description: 'Shown once. Standard Webhooks: whsec_<base64>; GitHub: a plain string.' } } }] },
+        HookDelivery: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            hookId: { type: 'string' },
+            deliveryId: { type: ['string', 'null'] },
+            outcome: { enum: [...DELIVERY_OUTCOMES] },
+            reason: { type: ['string', 'null'], description: 'The error code of a rejection, or why the run could not start.' },
+            runId: { type: ['string', 'null'] },
+            runStatus: { type: ['string', 'null'] },
+            receivedAt: { type: 'string', format: 'date-time' },
+            contentType: { type: ['string', 'null'] },
+            bodyBytes: { type: 'integer' },
+            links: { type: 'object' },
+          },
+        },
+        WebhookAnswer: {
+          type: 'object',
+          properties: { runId: { type: 'string' }, deliveryId: { type: 'string' }, status: { type: 'string' }, duplicate: { type: 'boolean' }, output: {}, error: {} },
         },
         Secret: {
           type: 'object',

@@ -23,6 +23,8 @@ export interface ApiRequest {
   ifMatch(): number | undefined;
   /** Records what the audit entry of this mutation targets (`workflow`, `wf-1`). */
   auditTarget(type: string, id: string): void;
+  /** Names a more specific audit action than the handler's (`tenant.egress.update` for a `tenant.update` that opens egress). */
+  auditAction(action: string): void;
 }
 
 export interface ApiResult {
@@ -95,6 +97,7 @@ export function apiHandler(options: ApiOptions, handler: (api: ApiRequest) => Pr
     let tenant: Tenant | undefined;
     let tenantId: string | undefined;
     const target = { type: '', id: '' };
+    let auditAction = options.audit;
     let result: ApiResult | undefined;
     let failure: unknown;
     try {
@@ -132,20 +135,23 @@ export function apiHandler(options: ApiOptions, handler: (api: ApiRequest) => Pr
           target.type = type;
           target.id = id;
         },
+        auditAction: (action) => {
+          if (options.audit !== undefined) auditAction = action;
+        },
       });
     } catch (error) {
       failure = error;
     }
     // A tenant's audit log records every mutation on it, including a platform admin's (tenant create/update).
     const auditTenant = target.type === 'tenant' && target.id ? target.id : tenantId;
-    if (options.audit && ctx && auditTenant) {
+    if (auditAction && ctx && auditTenant) {
       try {
         const store = await container.appStore.forTenant(auditTenant);
         await store.audit.append({
           id: randomUUID(),
           at: new Date().toISOString(),
           actor: { subject: ctx.principal.subject, name: ctx.principal.name, roles: ctx.principal.roles },
-          action: options.audit,
+          action: auditAction,
           target: { type: target.type || 'tenant', id: target.id || auditTenant },
           outcome: failure === undefined ? 'success' : 'failure',
           errorCode: failure === undefined ? null : failure instanceof AppError ? failure.code : ErrorCodes.internal,

@@ -2,15 +2,20 @@ import type { HttpResponseInit } from '@azure/functions';
 import { AppError, ErrorCodes, ValidationError } from '../../../shared/domain/errors.js';
 import { ArtifactErrorCodes } from '../../../shared/ports/artifactStore.js';
 import { SecretErrorCodes } from '../../../shared/ports/secretStore.js';
+import { RunControlErrorCodes } from '../../../shared/application/runControl.js';
+import { WebhookErrorCodes } from '../../../shared/domain/webhook.js';
 
 /** The one mapping from error codes to HTTP statuses. */
 const STATUS_BY_CODE: Record<string, number> = {
   [ErrorCodes.requestInvalid]: 400,
   [ErrorCodes.workflowInvalid]: 400,
   [ErrorCodes.runInputInvalid]: 400,
+  [ErrorCodes.tenantEgressInvalid]: 400,
   [ErrorCodes.runRetryFromStepUnsupported]: 400,
   [ErrorCodes.eventNotExpected]: 404,
   [ErrorCodes.runNotRunning]: 409,
+  [RunControlErrorCodes.eventAmbiguous]: 409,
+  [RunControlErrorCodes.approvalAlreadyDecided]: 409,
   [ErrorCodes.unauthenticated]: 401,
   [ErrorCodes.forbidden]: 403,
   [ErrorCodes.tenantNotOnboarded]: 403,
@@ -30,6 +35,16 @@ const STATUS_BY_CODE: Record<string, number> = {
   [SecretErrorCodes.invalidName]: 400,
   [SecretErrorCodes.invalidValue]: 400,
   [ArtifactErrorCodes.invalidName]: 400,
+  [WebhookErrorCodes.notFound]: 404,
+  [WebhookErrorCodes.deliveryNotFound]: 404,
+  [WebhookErrorCodes.signatureMissing]: 401,
+  [WebhookErrorCodes.signatureInvalid]: 401,
+  [WebhookErrorCodes.timestampOutOfRange]: 401,
+  [WebhookErrorCodes.deliveryIdMissing]: 400,
+  [WebhookErrorCodes.bodyInvalid]: 400,
+  [WebhookErrorCodes.bodyTooLarge]: 413,
+  [WebhookErrorCodes.unsupportedMediaType]: 415,
+  [WebhookErrorCodes.noPreviousSecret]: 409,
   [ErrorCodes.rateLimited]: 429,
   [ErrorCodes.quotaExceeded]: 429,
 };
@@ -42,6 +57,7 @@ const TITLES: Record<number, string> = {
   409: 'Conflict',
   412: 'Precondition Failed',
   413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
   428: 'Precondition Required',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
@@ -69,6 +85,7 @@ export function problemResponse(error: unknown, correlationId: string): HttpResp
   if (error instanceof ValidationError) body['errors'] = error.problems;
   const headers: Record<string, string> = { 'content-type': 'application/problem+json', 'x-correlation-id': correlationId };
   if (error instanceof AppError && error.options.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.options.retryAfterSeconds);
-  if (status === 401) headers['www-authenticate'] = 'Bearer';
+  // Webhooks authenticate by signature, not by a bearer token.
+  if (status === 401 && !(error as AppError).code.startsWith('WEBHOOK.')) headers['www-authenticate'] = 'Bearer';
   return { status, headers, body: JSON.stringify(body) };
 }

@@ -1,6 +1,7 @@
 import type { AuditEntry } from '../../../shared/domain/audit.js';
 import type { Run } from '../../../shared/domain/run.js';
 import type { Tenant } from '../../../shared/domain/tenant.js';
+import type { Hook, HookDeliverySummary } from '../../../shared/domain/webhook.js';
 import type { Workflow, WorkflowVersion } from '../../../shared/domain/workflow.js';
 import { etagOf } from './apiHandler.js';
 
@@ -32,4 +33,23 @@ export function runView(run: Run): Record<string, unknown> {
 
 export function auditView(entry: AuditEntry): AuditEntry {
   return entry;
+}
+
+/** A hook: never its secret (shown once, when created or rotated), only until when the previous one is valid. */
+export function hookView(hook: Hook, origin?: string): Record<string, unknown> {
+  const { revision, secretVersion: _current, previousSecretVersion, previousSecretExpiresAt, ...fields } = hook;
+  const base = `/api/tenants/${hook.tenantId}/hooks/${hook.id}`;
+  const ingress = `/api/hooks/${hook.id}`;
+  return {
+    ...fields,
+    url: origin === undefined ? ingress : `${origin}${ingress}`,
+    previousSecretValidUntil: previousSecretVersion === null ? null : previousSecretExpiresAt,
+    etag: etagOf(revision),
+    links: { self: base, ingress, deliveries: `${base}/deliveries`, workflow: `/api/tenants/${hook.tenantId}/workflows/${hook.workflowId}` },
+  };
+}
+
+export function hookDeliveryView(delivery: HookDeliverySummary): Record<string, unknown> {
+  const { tenantId, ...fields } = delivery;
+  return { ...fields, links: delivery.runId === null ? {} : { run: `/api/tenants/${tenantId}/runs/${delivery.runId}` } };
 }

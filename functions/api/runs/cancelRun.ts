@@ -6,14 +6,15 @@ import { cancelDecision } from '../../../shared/application/runControl.js';
 import { getRun } from '../../../shared/application/runUseCases.js';
 import { tenantScope } from '../http/tenantScope.js';
 import { runView } from '../http/views.js';
+import { releaseRunSlot } from '../../triggers/admittedRuns.js';
 import { isActive, runtimeStatusOf, terminateRunTree } from './runControlHttp.js';
 
 /**
  * `POST /api/tenants/{tenantId}/runs/{runId}:cancel`: terminates the run's orchestration and every active
  * instance below it (steps, forEach iterations, child runs with theirs), then records the run and its stopped
  * child runs `cancelled`. 200 with the run; idempotent for
- * a cancelled run; 409 RUN.NOT_RUNNING for a succeeded or failed one. A queued run not dispatched yet is only
- * marked: the dispatcher starts queued runs only.
+ * a cancelled run; 409 RUN.NOT_RUNNING for a succeeded or failed one. A queued run is taken off the admission
+ * list; a running one frees its slot for the next waiting run.
  */
 export const cancelRunHandler = apiHandler({ roles: READ_ROLES, audit: 'run.cancel' }, async (api) => {
   const { data } = await tenantScope(api);
@@ -48,6 +49,8 @@ export const cancelRunHandler = apiHandler({ roles: READ_ROLES, audit: 'run.canc
   }
   const cancelled = await data.runs.update(runId, { status: 'cancelled', completedAt: at });
   await markCancelled(runId);
+  // Its slot, or its place in the admission list, goes to the next waiting run.
+  await releaseRunSlot(client, data.tenantId, runId, api.invocation);
   return { status: 200, body: { ...runView(cancelled), steps: await data.runs.listSteps(runId) } };
 });
 

@@ -2,41 +2,53 @@ import { apiHandler } from '../http/apiHandler.js';
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { READ_ROLES } from '../../../shared/application/access.js';
-import { assertAcceptsEvents, canApprove, eventPayload, findWaitingStep, RunControlErrorCodes, validateEventName } from '../../../shared/application/runControl.js';
+import { assertAcceptsEvents, routeEvent, validateEventName, type WaitingInstance } from '../../../shared/application/runControl.js';
 import { getRun } from '../../../shared/application/runUseCases.js';
+import { asWaitingStatus } from '../../../shared/domain/engine/index.js';
 import { AppError, ErrorCodes } from '../../../shared/domain/errors.js';
 import { tenantScope } from '../http/tenantScope.js';
-import { isActive, runtimeStatusOf } from './runControlHttp.js';
+import { activeBelow } from './runControlHttp.js';
+
+/** `?correlationKey=` / `?waitId=`: optional, 1-200 characters. */
+function optionalQuery(request: { query: URLSearchParams }, name: string): string | undefined {
+  const value = request.query.get(name);
+  if (value === null) return undefined;
+  if (value.length < 1 || value.length > 200) throw new AppError(ErrorCodes.requestInvalid, `${name} must be 1-200 characters.`);
+  return value;
+}
 
 /**
- * `POST /api/tenants/{tenantId}/runs/{runId}/events/{name}`: resumes the step of the run that waits for the
- * event `name` (a waitForEvent step on that event, or `approval:<stepId>` for an approval, whose body is the
- * decision and whose caller must be one of its approvers) by raising it on the step's sub-orchestration
- * `${runId}:${stepId}`. 202; 409 RUN.NOT_RUNNING for a finished run; 404 EVENT.NOT_EXPECTED when no step waits
- * for the event now.
+ * `POST /api/tenants/{tenantId}/runs/{runId}/events/{name}[?correlationKey=…][&waitId=…]`: resumes the steps of
+ * the run that wait for the event `name` now — at any depth: top-level steps, steps in forEach iterations and
+ * in child runs. A waitForEvent step takes the body as its output (steps with a correlation key only take
+ * events raised with that key); `approval:<stepId>` carries one approver's decision `{decision, comment?}`
+ * (callers must be approvers; one vote each; `minApprovals` decide). 202 with the instances it went to;
+ * 409 RUN.NOT_RUNNING for a finished run; 404 EVENT.NOT_EXPECTED when no step waits for it now; 409
+ * EVENT.AMBIGUOUS when several approvals wait (name one with `waitId`); 409 APPROVAL.ALREADY_DECIDED.
  */
 export const raiseRunEventHandler = apiHandler({ roles: READ_ROLES, audit: 'run.event' }, async (api) => {
   const { data } = await tenantScope(api);
   const runId = api.request.params['runId']!;
   const name = validateEventName(api.request.params['name'] ?? '');
+  const correlationKey = optionalQuery(api.request, 'correlationKey');
+  const waitId = optionalQuery(api.request, 'waitId');
   api.auditTarget('run', runId);
   const run = await getRun(runId, { data });
   assertAcceptsEvents(run);
-  const version = await data.workflows.getVersion(run.workflowId, run.workflowVersion);
-  if (!version) throw new AppError(ErrorCodes.versionNotFound, `Run '${runId}' pins version ${run.workflowVersion} of '${run.workflowId}', which no longer exists.`);
-  const step = findWaitingStep(version.definition, name);
-  if (!step) throw new AppError(RunControlErrorCodes.eventNotExpected, `No step of run '${runId}' waits for the event '${name}'.`);
-  if (step.kind === 'approval' && !canApprove(api.ctx.principal, step.approvers)) {
-    throw new AppError(ErrorCodes.forbidden, `Only the approvers of step '${step.stepId}' (roles ${step.approvers.roles.join(', ') || 'none'}) may decide it.`);
-  }
-  const payload = eventPayload(step, await api.body(), api.ctx.principal, api.ctx.now.toISOString());
   const client = df.getClient(api.invocation);
-  const instanceId = `${runId}:${step.stepId}`;
-  if (!isActive(await runtimeStatusOf(client, instanceId))) {
-    throw new AppError(RunControlErrorCodes.eventNotExpected, `Step '${step.stepId}' of run '${runId}' is not waiting for '${name}' now (not started yet, or already done).`);
+  const waiting: WaitingInstance[] = [];
+  for (const instance of await activeBelow(client, runId, new Date(run.createdAt))) {
+    const status = asWaitingStatus(instance.customStatus);
+    if (status) waiting.push({ instanceId: instance.instanceId, status });
   }
-  await client.raiseEvent(instanceId, name, payload);
-  return { status: 202, body: { runId, stepId: step.stepId, event: name, accepted: true }, headers: { location: `/api/tenants/${run.tenantId}/runs/${runId}` } };
+  const body = await api.body();
+  const deliveries = routeEvent(runId, waiting, { name, body, ...(correlationKey !== undefined ? { correlationKey } : {}), ...(waitId !== undefined ? { waitId } : {}) }, api.ctx.principal, api.ctx.now.toISOString());
+  for (const delivery of deliveries) await client.raiseEvent(delivery.instanceId, name, delivery.data);
+  return {
+    status: 202,
+    body: { runId, stepId: deliveries[0]!.stepId, event: name, accepted: true, deliveredTo: deliveries.map(({ waitId: id, stepId }) => ({ waitId: id, stepId })) },
+    headers: { location: `/api/tenants/${run.tenantId}/runs/${runId}` },
+  };
 });
 
 app.http('raiseRunEvent', {

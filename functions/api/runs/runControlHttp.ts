@@ -34,12 +34,12 @@ export async function terminateIfActive(client: DurableClient, instanceId: strin
 
 /**
  * The active instances below a run: its step sub-orchestrations (`${runId}:${stepId}`), forEach iterations
- * (`${runId}:${stepId}:${index}`…) and child runs (`…:sub`) with theirs, at any depth. Only instances created
- * since the run are looked at.
+ * (`${runId}:${stepId}:${index}`…) and child runs (`…:sub`) with theirs, at any depth, with their custom
+ * status. Only instances created since the run are looked at.
  */
-async function activeBelow(client: DurableClient, runId: string, since: Date): Promise<string[]> {
+export async function activeBelow(client: DurableClient, runId: string, since: Date): Promise<Array<{ instanceId: string; customStatus: unknown }>> {
   const active = await client.getStatusBy({ createdTimeFrom: since, runtimeStatus: [...ACTIVE] as df.OrchestrationRuntimeStatus[] });
-  return active.map((status) => status.instanceId).filter((instanceId) => instanceId.startsWith(`${runId}:`));
+  return active.filter((status) => status.instanceId.startsWith(`${runId}:`)).map((status) => ({ instanceId: status.instanceId, customStatus: status.customStatus }));
 }
 
 /**
@@ -51,7 +51,7 @@ export async function terminateRunTree(client: DurableClient, runId: string, sin
   await terminateIfActive(client, runId, reason);
   const terminated = new Set<string>();
   for (let round = 0; round < 5; round++) {
-    const below = (await activeBelow(client, runId, since)).filter((instanceId) => !terminated.has(instanceId));
+    const below = (await activeBelow(client, runId, since)).map((instance) => instance.instanceId).filter((instanceId) => !terminated.has(instanceId));
     if (below.length === 0) break;
     await Promise.all(below.map(async (instanceId) => (await terminateIfActive(client, instanceId, reason)) && terminated.add(instanceId)));
   }

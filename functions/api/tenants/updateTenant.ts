@@ -4,10 +4,15 @@ import { getContainer } from '../../../shared/composition/container.js';
 import { apiHandler, etagOf } from '../http/apiHandler.js';
 import { tenantView } from '../http/views.js';
 
-/** `PATCH /api/tenants/{tenantId}`: name, tier, status, quotas, Entra tenant id (Platform.Admin; If-Match honoured). */
+/**
+ * `PATCH /api/tenants/{tenantId}`: name, tier, status, quotas, Entra tenant id, egress allow-list (Platform.Admin;
+ * If-Match honoured). A change of the egress allow-list is audited as `tenant.egress.update`.
+ */
 export const updateTenantHandler = apiHandler({ roles: ['Platform.Admin'], audit: 'tenant.update' }, async (api) => {
   api.auditTarget('tenant', api.tenantId!);
-  const tenant = await updateTenant(api.tenantId!, await api.body(), api.ifMatch(), getContainer().tenantDependencies());
+  const body = await api.body();
+  if (body !== null && typeof body === 'object' && !Array.isArray(body) && 'egress' in body) api.auditAction('tenant.egress.update');
+  const tenant = await updateTenant(api.tenantId!, body, api.ifMatch(), getContainer().tenantDependencies());
   getContainer().tenantCache.forget(tenant.id);
   return { status: 200, body: tenantView(tenant), headers: { etag: etagOf(tenant.revision) } };
 });

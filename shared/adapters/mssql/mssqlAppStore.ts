@@ -5,9 +5,12 @@ import type { JsonObject } from '../../domain/json.js';
 import type { Run, RunUsage, StepExecution } from '../../domain/run.js';
 import { TENANT_ID_PATTERN, type Tenant, type TenantPlacement, type TenantStatus } from '../../domain/tenant.js';
 import type { Workflow, WorkflowVersion } from '../../domain/workflow.js';
+import type { RunAdmission } from '../../ports/runAdmission.js';
 import type {
   AppStore,
   AuditRepository,
+  HookIndex,
+  HookRepository,
   Page,
   PageOptions,
   Precondition,
@@ -16,6 +19,7 @@ import type {
   TenantDataStore,
   TenantRepository,
   WorkflowRepository,
+  TenantChanges,
 } from '../../ports/appStore.js';
 import {
   CREATE_MIGRATION_LEDGER_SQL,
@@ -42,11 +46,9 @@ import {
 } from './mssqlSession.js';
 import {
   decodePageToken,
-  encodePageToken,
   invalidRequest,
   isoTimestamp,
   isoTimestampOrNull,
-  type PageKey,
   pageLimit,
   pageScope,
 } from '../storeSupport/storeSupport.js';
@@ -54,6 +56,8 @@ import {
   NO_ITERATION,
   RUN_COLUMNS,
   TENANT_COLUMNS,
+  changedTenant,
+  egressText,
   tenantFromRow,
   runFromRow,
   STEP_COLUMNS,
@@ -68,6 +72,9 @@ import {
   type VersionRow as SharedVersionRow,
   type WorkflowRow as SharedWorkflowRow,
 } from '../storeSupport/storeRows.js';
+import { deleteTenantAdmission, MssqlRunAdmission } from './mssqlRunAdmission.js';
+import { checkPrecondition, DUPLICATE_KEY, id, TenantSessions, toPage } from './mssqlTenantSessions.js';
+import { deleteTenantHookIndex, MssqlHookIndex, MssqlHookRepository } from './mssqlHooks.js';
 import { connectTediousPool } from './tediousConnectionPool.js';
 
 /** Options of {@link createMssqlAppStore}. */
@@ -199,7 +206,9 @@ export async function migrateMssql(sessions: SqlSessions, tracks: readonly Mssql
         const known = mssqlMigrations(track);
         const done = new Set(applied.filter((row) => row.track === track).map((row) => row.version));
         const newest = Math.max(0, ...done);
-        if (newest > known.length) throw new Error(`schema track ${track} is at version ${newest}, newer than this release knows (${known.length})`);
+        // Compare with the newest known version (not the count), so a database from a newer release is refused.
+        const newestKnown = Math.max(0, ...known.map((migration) => migration.version));
+        if (newest > newestKnown) throw new Error(`schema track ${track} is at version ${newest}, newer than this release knows (${newestKnown})`);
         for (const migration of known) {
           if (done.has(migration.version)) continue;
           for (const batch of migration.batches) await session.query(batch);
@@ -214,29 +223,9 @@ export async function migrateMssql(sessions: SqlSessions, tracks: readonly Mssql
   );
 }
 
-function checkPrecondition(precondition: Precondition | undefined, revision: number, what: string): void {
-  if (precondition?.ifRevision !== undefined && precondition.ifRevision !== revision) {
-    throw new AppError(ErrorCodes.preconditionFailed, `${what} has revision ${revision}, not ${precondition.ifRevision}`);
-  }
-}
-
-function toPage<R, T>(rows: R[], limit: number, map: (row: R) => T, key: (row: R) => PageKey, scope: string): Page<T> {
-  const items = rows.slice(0, limit);
-  const page: Page<T> = { items: items.map(map) };
-  if (rows.length > limit) page.continuationToken = encodePageToken(scope, key(items[items.length - 1]!));
-  return page;
-}
-
 function now(): string {
   return new Date().toISOString();
 }
-
-/** Primary key and unique index violations. */
-const DUPLICATE_KEY = new Set([2627, 2601]);
-const DEADLOCK_VICTIM = 1205;
-
-/** An id-like value (ids, keys, actors) bound as nvarchar(128). */
-const id = (value: string, field = 'id'): SqlParam => nvarchar(value, 128, field);
 
 // ---------------------------------------------------------------------------------------------- tenants
 
@@ -245,6 +234,8 @@ interface TenantRow extends SharedTenantRow, SqlRow {}
 
 class MssqlAppStoreImpl implements MssqlAppStore {
   readonly tenants: TenantRepository;
+  readonly admission: RunAdmission;
+  readonly hookIndex: HookIndex;
   private readonly opened = new Set<SqlSessions>();
 
   constructor(
@@ -252,6 +243,8 @@ class MssqlAppStoreImpl implements MssqlAppStore {
     private readonly dedicated: (tenantId: string) => Promise<SqlSessions | undefined>,
   ) {
     this.tenants = new MssqlTenantRepository(this);
+    this.admission = new MssqlRunAdmission(shared);
+    this.hookIndex = new MssqlHookIndex(shared);
     this.opened.add(shared);
   }
 
@@ -309,7 +302,7 @@ class MssqlTenantRepository implements TenantRepository {
     const tenant: Tenant = { ...input, quotas: { ...input.quotas }, createdAt: at, updatedAt: at, revision: 1 };
     await this.control(async (s) => {
       try {
-        await s.query(`INSERT INTO dbo.tenants (${TENANT_COLUMNS}) VALUES (@id, @name, @tier, @status, @quotas, @entra, @placement, @at, @at, 1)`, {
+        await s.query(`INSERT INTO dbo.tenants (${TENANT_COLUMNS}) VALUES (@id, @name, @tier, @status, @quotas, @entra, @placement, @egress, @at, @at, 1)`, {
           id: nvarchar(tenant.id, 63),
           name: nvarchar(tenant.name, 400, 'name'),
           tier: nvarchar(tenant.tier, 16),
@@ -317,6 +310,7 @@ class MssqlTenantRepository implements TenantRepository {
           quotas: ntext(JSON.stringify(tenant.quotas)),
           entra: nvarchar(tenant.entraTenantId, 128, 'entraTenantId'),
           placement: nvarchar(tenant.placement, 16),
+          egress: ntext(egressText(tenant.egress)),
           at: timestamp(at),
         });
       } catch (error) {
@@ -377,7 +371,7 @@ class MssqlTenantRepository implements TenantRepository {
 
   async update(
     tenantId: string,
-    changes: Partial<Pick<Tenant, 'name' | 'tier' | 'status' | 'quotas' | 'entraTenantId'>>,
+    changes: TenantChanges,
     precondition?: Precondition,
   ): Promise<Tenant> {
     if (tenantId.length > 63) throw new AppError(ErrorCodes.tenantNotFound, `tenant ${tenantId} does not exist`);
@@ -387,19 +381,10 @@ class MssqlTenantRepository implements TenantRepository {
         if (row === undefined) throw new AppError(ErrorCodes.tenantNotFound, `tenant ${tenantId} does not exist`);
         checkPrecondition(precondition, row.revision, `tenant ${tenantId}`);
         const current = tenantFromRow(row);
-        const next: Tenant = {
-          ...current,
-          name: changes.name ?? current.name,
-          tier: changes.tier ?? current.tier,
-          status: changes.status ?? current.status,
-          quotas: changes.quotas === undefined ? current.quotas : { ...changes.quotas },
-          entraTenantId: changes.entraTenantId === undefined ? current.entraTenantId : changes.entraTenantId,
-          updatedAt: now(),
-          revision: current.revision + 1,
-        };
+        const next = changedTenant(current, changes, now());
         try {
           await s.query(
-            'UPDATE dbo.tenants SET name = @name, tier = @tier, status = @status, quotas = @quotas, entra_tenant_id = @entra, updated_at = @at, revision = @revision WHERE id = @id',
+            'UPDATE dbo.tenants SET name = @name, tier = @tier, status = @status, quotas = @quotas, entra_tenant_id = @entra, egress = @egress, updated_at = @at, revision = @revision WHERE id = @id',
             {
               id: nvarchar(tenantId, 63),
               name: nvarchar(next.name, 400, 'name'),
@@ -407,6 +392,7 @@ class MssqlTenantRepository implements TenantRepository {
               status: nvarchar(next.status, 16),
               quotas: ntext(JSON.stringify(next.quotas)),
               entra: nvarchar(next.entraTenantId, 128, 'entraTenantId'),
+              egress: ntext(egressText(next.egress)),
               at: timestamp(next.updatedAt),
               revision: int(next.revision),
             },
@@ -430,7 +416,11 @@ class MssqlTenantRepository implements TenantRepository {
     // this cannot be one transaction.
     const sessions = await this.store.sessionsFor(tenantId, row.placement as TenantPlacement);
     await sessions.tenant(tenantId, (s) => deleteTenantRows(s));
-    await this.control((s) => s.query('DELETE FROM dbo.tenants WHERE id = @id', { id: nvarchar(tenantId, 63) }));
+    await this.control(async (s) => {
+      await deleteTenantAdmission(s, tenantId);
+      await deleteTenantHookIndex(s, tenantId);
+      await s.query('DELETE FROM dbo.tenants WHERE id = @id', { id: nvarchar(tenantId, 63) });
+    });
     return true;
   }
 }
@@ -443,29 +433,11 @@ async function deleteTenantRows(session: TenantSqlSession): Promise<void> {
 
 // -------------------------------------------------------------------------------------------- tenant data
 
-/** Every operation of a tenant's data: one request, one connection, the tenant's context (see mssqlSession.ts). */
-class TenantSessions {
-  constructor(
-    readonly tenantId: string,
-    private readonly sessions: SqlSessions,
-  ) {}
-
-  /** Runs `work` in its own session; a deadlock victim (its transaction rolled back by the server) runs again. */
-  async run<T>(work: (session: TenantSqlSession) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.sessions.tenant(this.tenantId, work);
-      } catch (error) {
-        if (sqlErrorNumber(error) !== DEADLOCK_VICTIM || attempt >= 3) throw error;
-      }
-    }
-  }
-}
-
 class MssqlTenantDataStore implements TenantDataStore {
   readonly workflows: WorkflowRepository;
   readonly runs: RunRepository;
   readonly audit: AuditRepository;
+  readonly hooks: HookRepository;
 
   constructor(
     readonly tenantId: string,
@@ -475,6 +447,7 @@ class MssqlTenantDataStore implements TenantDataStore {
     this.workflows = new MssqlWorkflowRepository(scoped);
     this.runs = new MssqlRunRepository(scoped);
     this.audit = new MssqlAuditRepository(scoped);
+    this.hooks = new MssqlHookRepository(scoped);
   }
 }
 

@@ -45,6 +45,48 @@ export const MSSQL_CONTROL_MIGRATIONS: readonly MssqlMigration[] = [
       CREATE INDEX ix_tenants_status ON dbo.tenants (status, id);`,
     ],
   },
+  {
+    version: 2,
+    name: 'run admission',
+    // The platform's admission list (see shared/domain/admission.ts): control plane, so no row-level security;
+    // only the dispatcher's control sessions touch it.
+    batches: [
+      `CREATE TABLE dbo.run_admission (
+        tenant_id nvarchar(63) COLLATE Latin1_General_100_BIN2 NOT NULL,
+        run_id nvarchar(128) COLLATE Latin1_General_100_BIN2 NOT NULL,
+        tier_rank tinyint NOT NULL CONSTRAINT ck_run_admission_tier CHECK (tier_rank BETWEEN 0 AND 2),
+        queued_at datetime2(3) NOT NULL,
+        max_running int NOT NULL CONSTRAINT ck_run_admission_max CHECK (max_running >= 1),
+        admitted_at datetime2(3) NULL,
+        started_at datetime2(3) NULL,
+        CONSTRAINT pk_run_admission PRIMARY KEY (tenant_id, run_id)
+      );
+      CREATE INDEX ix_run_admission_waiting ON dbo.run_admission (tenant_id, tier_rank, queued_at, run_id) WHERE admitted_at IS NULL;
+      CREATE INDEX ix_run_admission_admitted ON dbo.run_admission (admitted_at) WHERE admitted_at IS NOT NULL;
+      CREATE INDEX ix_run_admission_unstarted ON dbo.run_admission (admitted_at) WHERE admitted_at IS NOT NULL AND started_at IS NULL;
+      CREATE TABLE dbo.tenant_admission (
+        tenant_id nvarchar(63) COLLATE Latin1_General_100_BIN2 NOT NULL CONSTRAINT pk_tenant_admission PRIMARY KEY,
+        last_served bigint NOT NULL
+      );`,
+    ],
+  },
+  {
+    version: 3,
+    name: 'tenant egress allow-list',
+    batches: [`ALTER TABLE dbo.tenants ADD egress nvarchar(max) NULL CONSTRAINT ck_tenants_egress CHECK (egress IS NULL OR ISJSON(egress) = 1);`],
+  },
+  {
+    version: 4,
+    name: 'webhook index',
+    // The ingress URL names only the hook: this finds its tenant (control plane, before any tenant context).
+    batches: [
+      `CREATE TABLE dbo.hook_index (
+        hook_id nvarchar(128) COLLATE Latin1_General_100_BIN2 NOT NULL CONSTRAINT pk_hook_index PRIMARY KEY,
+        owner_tenant_id nvarchar(63) COLLATE Latin1_General_100_BIN2 NOT NULL
+      );
+      CREATE INDEX ix_hook_index_tenant ON dbo.hook_index (owner_tenant_id);`,
+    ],
+  },
 ];
 
 /**
@@ -217,10 +259,71 @@ export const MSSQL_TENANT_DATA_MIGRATIONS: readonly MssqlMigration[] = [
       `DENY UPDATE ON dbo.run_usage (tenant_id) TO public;`,
     ],
   },
+  {
+    version: 3,
+    name: 'webhooks and their deliveries with row-level security',
+    // dbo.hooks holds no secret, only the secret store versions that are valid. dbo.hook_deliveries is the durable
+    // inbox (inbox = 1: accepted entries with their payload, unique per hook and delivery id) and the record of
+    // duplicates, rejections and replays (inbox = 0). run_id has no foreign key: a delivery is stored before its run.
+    batches: [
+      `CREATE TABLE dbo.hooks (
+        tenant_id nvarchar(63) COLLATE Latin1_General_100_BIN2 NOT NULL,
+        id nvarchar(128) COLLATE Latin1_General_100_BIN2 NOT NULL,
+        workflow_id nvarchar(128) COLLATE Latin1_General_100_BIN2 NOT NULL,
+        name nvarchar(200) NOT NULL,
+        signature varchar(32) NOT NULL CONSTRAINT ck_hooks_signature CHECK (signature IN ('standard-webhooks', 'github')),
+        enabled tinyint NOT NULL CONSTRAINT ck_hooks_enabled CHECK (enabled IN (0, 1)),
+        max_body_bytes int NOT NULL CONSTRAINT ck_hooks_max_body CHECK (max_body_bytes > 0),
+        respond_mode varchar(16) NOT NULL CONSTRAINT ck_hooks_respond_mode CHECK (respond_mode IN ('accepted', 'output')),
+        respond_timeout_seconds int NOT NULL CONSTRAINT ck_hooks_respond_timeout CHECK (respond_timeout_seconds >= 0),
+        secret_version nvarchar(128) NOT NULL,
+        previous_secret_version nvarchar(128) NULL,
+        previous_secret_expires_at datetime2(3) NULL,
+        created_at datetime2(3) NOT NULL,
+        updated_at datetime2(3) NOT NULL,
+        created_by nvarchar(256) NOT NULL,
+        revision int NOT NULL,
+        CONSTRAINT pk_hooks PRIMARY KEY (tenant_id, id)
+      );
+
+      CREATE TABLE dbo.hook_deliveries (
+        tenant_id nvarchar(63) COLLATE Latin1_General_100_BIN2 NOT NULL,
+        id nvarchar(128) COLLATE Latin1_General_100_BIN2 NOT NULL,
+        hook_id nvarchar(128) COLLATE Latin1_General_100_BIN2 NOT NULL,
+        delivery_id nvarchar(128) COLLATE Latin1_General_100_BIN2 NULL,
+        outcome varchar(16) NOT NULL CONSTRAINT ck_hook_deliveries_outcome CHECK (outcome IN ('accepted', 'duplicate', 'rejected', 'replayed')),
+        inbox tinyint NOT NULL CONSTRAINT ck_hook_deliveries_inbox CHECK (inbox IN (0, 1)),
+        reason nvarchar(128) NULL,
+        run_id nvarchar(128) COLLATE Latin1_General_100_BIN2 NULL,
+        received_at datetime2(3) NOT NULL,
+        content_type nvarchar(256) NULL,
+        body_bytes int NOT NULL CONSTRAINT ck_hook_deliveries_bytes CHECK (body_bytes >= 0),
+        payload nvarchar(max) NULL,
+        CONSTRAINT pk_hook_deliveries PRIMARY KEY (tenant_id, id),
+        CONSTRAINT fk_hook_deliveries_hook FOREIGN KEY (tenant_id, hook_id) REFERENCES dbo.hooks (tenant_id, id)
+      );
+      CREATE UNIQUE INDEX ux_hook_deliveries_inbox ON dbo.hook_deliveries (tenant_id, hook_id, delivery_id) WHERE inbox = 1;
+      CREATE INDEX ix_hook_deliveries_received ON dbo.hook_deliveries (tenant_id, hook_id, received_at DESC, id DESC);
+      CREATE INDEX ix_hook_deliveries_unstarted ON dbo.hook_deliveries (tenant_id, received_at) WHERE inbox = 1 AND run_id IS NULL AND reason IS NULL;`,
+      `ALTER SECURITY POLICY security.tenant_isolation
+        ADD FILTER PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.hooks,
+        ADD BLOCK PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.hooks AFTER INSERT,
+        ADD BLOCK PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.hooks AFTER UPDATE,
+        ADD BLOCK PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.hooks BEFORE UPDATE,
+        ADD BLOCK PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.hooks BEFORE DELETE,
+        ADD FILTER PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.hook_deliveries,
+        ADD BLOCK PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.hook_deliveries AFTER INSERT,
+        ADD BLOCK PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.hook_deliveries AFTER UPDATE,
+        ADD BLOCK PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.hook_deliveries BEFORE UPDATE,
+        ADD BLOCK PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.hook_deliveries BEFORE DELETE;`,
+      `DENY UPDATE ON dbo.hooks (tenant_id) TO public;
+      DENY UPDATE ON dbo.hook_deliveries (tenant_id) TO public;`,
+    ],
+  },
 ];
 
 /** The tenant tables, children first: the order in which a tenant's rows are deleted. */
-export const MSSQL_TENANT_TABLES = ['run_usage', 'step_executions', 'runs', 'workflow_versions', 'workflows', 'audit_entries'] as const;
+export const MSSQL_TENANT_TABLES = ['hook_deliveries', 'hooks', 'run_usage', 'step_executions', 'runs', 'workflow_versions', 'workflows', 'audit_entries'] as const;
 
 /** The migrations of a track. */
 export function mssqlMigrations(track: MssqlMigrationTrack): readonly MssqlMigration[] {

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_QUOTAS } from '../../domain/tenant.js';
 import { runAppStoreContract } from '../../ports/appStore.contract.js';
 import type { AppStore } from '../../ports/appStore.js';
+import { applySqliteMigrations } from './applySqliteMigrations.js';
 import { assertTenantBound, createSqliteAppStore } from './sqliteAppStore.js';
 import { CONTROL_MIGRATIONS, TENANT_DATA_MIGRATIONS, TENANT_TABLES } from './sqliteAppStoreSchema.js';
 
@@ -37,6 +38,7 @@ const tenant = (id: string, placement: 'shared' | 'dedicated' = 'shared') => ({
   quotas: { ...DEFAULT_QUOTAS.basic },
   entraTenantId: null,
   placement,
+  egress: null,
 });
 
 describe('SQLite app store', () => {
@@ -65,6 +67,29 @@ describe('SQLite app store', () => {
     const second = openStore(dir);
     expect((await (await second.store.forTenant('acme')).workflows.get('wf'))?.name).toBe('W');
     await second.store.close();
+  });
+
+  it('brings a database of the first release up to date (e.g. the tenant egress column), keeping its tenants', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'app.db');
+    const old = new Database(file);
+    applySqliteMigrations(old, { control: CONTROL_MIGRATIONS.filter((m) => m.version === 1), 'tenant-data': TENANT_DATA_MIGRATIONS });
+    old
+      .prepare("INSERT INTO tenants (id, name, tier, status, quotas, entra_tenant_id, placement, created_at, updated_at, revision) VALUES ('acme', 'Acme', 'basic', 'active', '{}', NULL, 'shared', 'x', 'x', 1)")
+      .run();
+    old.close();
+    const { store } = openStore(dir);
+    expect((await store.tenants.get('acme'))?.egress).toBeNull();
+    const updated = await store.tenants.update('acme', { egress: { allowHosts: ['10.0.0.0/8'], allowPorts: [5432] } });
+    expect(updated.egress).toEqual({ allowHosts: ['10.0.0.0/8'], allowPorts: [5432] });
+    await store.close();
+    const db = new Database(file, { readonly: true });
+    try {
+      const versions = db.prepare("SELECT version FROM schema_migrations WHERE track = 'control' ORDER BY version").all();
+      expect(versions).toEqual(CONTROL_MIGRATIONS.map((m) => ({ version: m.version })));
+    } finally {
+      db.close();
+    }
   });
 
   it('refuses a database migrated by a newer release', async () => {

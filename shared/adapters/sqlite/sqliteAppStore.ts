@@ -7,9 +7,12 @@ import type { JsonObject } from '../../domain/json.js';
 import type { Run, RunUsage, StepExecution } from '../../domain/run.js';
 import { TENANT_ID_PATTERN, type Tenant, type TenantPlacement, type TenantStatus } from '../../domain/tenant.js';
 import type { Workflow, WorkflowVersion } from '../../domain/workflow.js';
+import type { RunAdmission } from '../../ports/runAdmission.js';
 import type {
   AppStore,
   AuditRepository,
+  HookIndex,
+  HookRepository,
   Page,
   PageOptions,
   Precondition,
@@ -18,11 +21,14 @@ import type {
   TenantDataStore,
   TenantRepository,
   WorkflowRepository,
+  TenantChanges,
 } from '../../ports/appStore.js';
 import {
   NO_ITERATION,
   RUN_COLUMNS,
   TENANT_COLUMNS,
+  changedTenant,
+  egressText,
   tenantFromRow,
   runFromRow,
   STEP_COLUMNS,
@@ -38,14 +44,18 @@ import {
   type WorkflowRow,
 } from '../storeSupport/storeRows.js';
 import { openSqliteDatabase } from './openSqliteDatabase.js';
+import { checkPrecondition, isConstraint, type Params, TenantScope, toPage } from './sqliteTenantScope.js';
+import { SqliteHookIndex, SqliteHookRepository, deleteTenantHookIndex } from './sqliteHooks.js';
+
+export { assertTenantBound } from './sqliteTenantScope.js';
+import { prepare } from './preparedStatement.js';
+import { deleteTenantAdmission, SqliteRunAdmission } from './sqliteRunAdmission.js';
 import { migrateSqlite, TENANT_TABLES } from './sqliteAppStoreSchema.js';
 import {
   decodePageToken,
-  encodePageToken,
   invalidRequest,
   isoTimestamp,
   isoTimestampOrNull,
-  type PageKey,
   pageLimit,
   pageScope,
   toJsonText,
@@ -80,82 +90,6 @@ export function createSqliteAppStore(options: SqliteAppStoreOptions): AppStore {
   return new SqliteAppStore(options);
 }
 
-type Params = Record<string, string | number | null | undefined>;
-
-const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
-
-/** Prepared statements are cached per database: preparing is most of the cost of a small query. */
-function prepare(db: Database.Database, sql: string): Database.Statement {
-  let cache = statements.get(db);
-  if (cache === undefined) {
-    cache = new Map();
-    statements.set(db, cache);
-  }
-  let statement = cache.get(sql);
-  if (statement === undefined) {
-    statement = db.prepare(sql);
-    cache.set(sql, statement);
-  }
-  return statement;
-}
-
-/**
- * Refuses a statement on tenant data that is not bound to the tenant: inserts must take `@tenant_id`, and every
- * other statement must filter with `tenant_id = @tenant_id`. Exported for its test.
- */
-export function assertTenantBound(sql: string): void {
-  const bound = /^\s*INSERT\b/i.test(sql) ? /@tenant_id\b/.test(sql) : /\btenant_id = @tenant_id\b/.test(sql);
-  if (!bound) throw new Error(`statement on tenant data is not bound to the tenant: ${sql.trim().slice(0, 80)}`);
-}
-
-/** The one way to tenant data: binds `@tenant_id` into every statement (see {@link assertTenantBound}). */
-class TenantScope {
-  constructor(
-    readonly tenantId: string,
-    private readonly database: () => Database.Database,
-  ) {}
-
-  get<T>(sql: string, params: Params = {}): T | undefined {
-    return this.statement(sql).get({ ...params, tenant_id: this.tenantId }) as T | undefined;
-  }
-
-  all<T>(sql: string, params: Params = {}): T[] {
-    return this.statement(sql).all({ ...params, tenant_id: this.tenantId }) as T[];
-  }
-
-  run(sql: string, params: Params = {}): Database.RunResult {
-    return this.statement(sql).run({ ...params, tenant_id: this.tenantId });
-  }
-
-  /** Runs `work` in an IMMEDIATE transaction (takes the write lock first, so read-then-write cannot race). */
-  transaction<T>(work: () => T): T {
-    return this.database().transaction(work).immediate();
-  }
-
-  private statement(sql: string): Database.Statement {
-    assertTenantBound(sql);
-    return prepare(this.database(), sql);
-  }
-}
-
-function isConstraint(error: unknown, code: 'SQLITE_CONSTRAINT_PRIMARYKEY' | 'SQLITE_CONSTRAINT_UNIQUE'): boolean {
-  return error instanceof Database.SqliteError && error.code === code;
-}
-
-function checkPrecondition(precondition: Precondition | undefined, revision: number, what: string): void {
-  if (precondition?.ifRevision !== undefined && precondition.ifRevision !== revision) {
-    throw new AppError(ErrorCodes.preconditionFailed, `${what} has revision ${revision}, not ${precondition.ifRevision}`);
-  }
-}
-
-/** Builds a page from up to limit+1 rows: the extra row only says that another page follows. */
-function toPage<R, T>(rows: R[], limit: number, map: (row: R) => T, key: (row: R) => PageKey, scope: string): Page<T> {
-  const items = rows.slice(0, limit);
-  const page: Page<T> = { items: items.map(map) };
-  if (rows.length > limit) page.continuationToken = encodePageToken(scope, key(items[items.length - 1]!));
-  return page;
-}
-
 function now(): string {
   return new Date().toISOString();
 }
@@ -169,6 +103,8 @@ interface DedicatedHandle {
 
 class SqliteAppStore implements AppStore {
   readonly tenants: TenantRepository;
+  readonly admission: RunAdmission;
+  readonly hookIndex: HookIndex;
   private readonly control: Database.Database;
   private readonly dedicated = new Map<string, DedicatedHandle>();
 
@@ -181,6 +117,8 @@ class SqliteAppStore implements AppStore {
       throw error;
     }
     this.tenants = new SqliteTenantRepository(this);
+    this.admission = new SqliteRunAdmission(() => this.control);
+    this.hookIndex = new SqliteHookIndex(() => this.control);
   }
 
   /** @internal */
@@ -285,7 +223,7 @@ class SqliteTenantRepository implements TenantRepository {
     try {
       this.db
         .transaction(() => {
-          prepare(this.db, `INSERT INTO tenants (${TENANT_COLUMNS}) VALUES (@id, @name, @tier, @status, @quotas, @entra, @placement, @at, @at, 1)`).run({
+          prepare(this.db, `INSERT INTO tenants (${TENANT_COLUMNS}) VALUES (@id, @name, @tier, @status, @quotas, @entra, @placement, @egress, @at, @at, 1)`).run({
             id: tenant.id,
             name: tenant.name,
             tier: tenant.tier,
@@ -293,6 +231,7 @@ class SqliteTenantRepository implements TenantRepository {
             quotas: JSON.stringify(tenant.quotas),
             entra: tenant.entraTenantId,
             placement: tenant.placement,
+            egress: egressText(tenant.egress),
             at,
           });
           // Only once the id is known to be free: clear whatever a data store that outlived an earlier tenant
@@ -333,7 +272,7 @@ class SqliteTenantRepository implements TenantRepository {
 
   async update(
     tenantId: string,
-    changes: Partial<Pick<Tenant, 'name' | 'tier' | 'status' | 'quotas' | 'entraTenantId'>>,
+    changes: TenantChanges,
     precondition?: Precondition,
   ): Promise<Tenant> {
     try {
@@ -343,19 +282,10 @@ class SqliteTenantRepository implements TenantRepository {
           if (row === undefined) throw new AppError(ErrorCodes.tenantNotFound, `tenant ${tenantId} does not exist`);
           checkPrecondition(precondition, row.revision, `tenant ${tenantId}`);
           const current = tenantFromRow(row);
-          const next: Tenant = {
-            ...current,
-            name: changes.name ?? current.name,
-            tier: changes.tier ?? current.tier,
-            status: changes.status ?? current.status,
-            quotas: changes.quotas === undefined ? current.quotas : { ...changes.quotas },
-            entraTenantId: changes.entraTenantId === undefined ? current.entraTenantId : changes.entraTenantId,
-            updatedAt: now(),
-            revision: current.revision + 1,
-          };
+          const next = changedTenant(current, changes, now());
           prepare(
             this.db,
-            'UPDATE tenants SET name = @name, tier = @tier, status = @status, quotas = @quotas, entra_tenant_id = @entra, updated_at = @at, revision = @revision WHERE id = @id',
+            'UPDATE tenants SET name = @name, tier = @tier, status = @status, quotas = @quotas, entra_tenant_id = @entra, egress = @egress, updated_at = @at, revision = @revision WHERE id = @id',
           ).run({
             id: tenantId,
             name: next.name,
@@ -363,6 +293,7 @@ class SqliteTenantRepository implements TenantRepository {
             status: next.status,
             quotas: JSON.stringify(next.quotas),
             entra: next.entraTenantId,
+            egress: egressText(next.egress),
             at: next.updatedAt,
             revision: next.revision,
           });
@@ -385,6 +316,8 @@ class SqliteTenantRepository implements TenantRepository {
         // tenant stays registered (and deletable again) instead of leaving unreachable data behind.
         if (row.placement === 'dedicated') this.store.removeDedicated(tenantId);
         else deleteTenantRows(new TenantScope(tenantId, () => this.db));
+        deleteTenantAdmission(this.db, tenantId);
+        deleteTenantHookIndex(this.db, tenantId);
         prepare(this.db, 'DELETE FROM tenants WHERE id = ?').run(tenantId);
         return true;
       })
@@ -403,12 +336,14 @@ class SqliteTenantDataStore implements TenantDataStore {
   readonly workflows: WorkflowRepository;
   readonly runs: RunRepository;
   readonly audit: AuditRepository;
+  readonly hooks: HookRepository;
 
   constructor(scope: TenantScope) {
     this.tenantId = scope.tenantId;
     this.workflows = new SqliteWorkflowRepository(scope);
     this.runs = new SqliteRunRepository(scope);
     this.audit = new SqliteAuditRepository(scope);
+    this.hooks = new SqliteHookRepository(scope);
   }
 }
 

@@ -30,6 +30,48 @@ export const CONTROL_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX tenants_status ON tenants (status, id);
     `,
   },
+  {
+    version: 2,
+    name: 'run admission',
+    // One row per queued run until its run ends (see shared/domain/admission.ts): waiting while admitted_at is
+    // NULL, holding a slot after. tenant_admission remembers when each tenant was last served (round robin).
+    sql: `
+      CREATE TABLE run_admission (
+        tenant_id TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        tier_rank INTEGER NOT NULL CHECK (tier_rank BETWEEN 0 AND 2),
+        queued_at TEXT NOT NULL,
+        max_running INTEGER NOT NULL CHECK (max_running >= 1),
+        admitted_at TEXT,
+        started_at TEXT,
+        PRIMARY KEY (tenant_id, run_id)
+      ) STRICT;
+      CREATE INDEX run_admission_waiting ON run_admission (tenant_id, tier_rank, queued_at, run_id) WHERE admitted_at IS NULL;
+      CREATE INDEX run_admission_admitted ON run_admission (admitted_at) WHERE admitted_at IS NOT NULL;
+      CREATE INDEX run_admission_unstarted ON run_admission (admitted_at) WHERE admitted_at IS NOT NULL AND started_at IS NULL;
+      CREATE TABLE tenant_admission (
+        tenant_id TEXT NOT NULL PRIMARY KEY,
+        last_served INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
+    version: 3,
+    name: 'tenant egress allow-list',
+    sql: `ALTER TABLE tenants ADD COLUMN egress TEXT CHECK (egress IS NULL OR json_valid(egress));`,
+  },
+  {
+    version: 4,
+    name: 'webhook index',
+    // The ingress URL names only the hook: this finds its tenant before any tenant data is opened.
+    sql: `
+      CREATE TABLE hook_index (
+        hook_id TEXT NOT NULL PRIMARY KEY,
+        tenant_id TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX hook_index_tenant ON hook_index (tenant_id);
+    `,
+  },
 ];
 
 /**
@@ -146,10 +188,59 @@ export const TENANT_DATA_MIGRATIONS: readonly SqliteMigration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    name: 'webhooks and their deliveries',
+    // hooks holds no secret, only the secret store versions that are valid. hook_deliveries is the durable
+    // inbox (inbox = 1: accepted entries with their payload, unique per hook and delivery id) and the record of
+    // duplicates, rejections and replays (inbox = 0, no payload). run_id has no foreign key: a delivery is
+    // recorded before its run exists, and outlives it.
+    sql: `
+      CREATE TABLE hooks (
+        tenant_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        workflow_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        signature TEXT NOT NULL CHECK (signature IN ('standard-webhooks', 'github')),
+        enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+        max_body_bytes INTEGER NOT NULL CHECK (max_body_bytes > 0),
+        respond_mode TEXT NOT NULL CHECK (respond_mode IN ('accepted', 'output')),
+        respond_timeout_seconds INTEGER NOT NULL CHECK (respond_timeout_seconds >= 0),
+        secret_version TEXT NOT NULL,
+        previous_secret_version TEXT,
+        previous_secret_expires_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, id)
+      ) STRICT;
+
+      CREATE TABLE hook_deliveries (
+        tenant_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        hook_id TEXT NOT NULL,
+        delivery_id TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'duplicate', 'rejected', 'replayed')),
+        inbox INTEGER NOT NULL CHECK (inbox IN (0, 1)),
+        reason TEXT,
+        run_id TEXT,
+        received_at TEXT NOT NULL,
+        content_type TEXT,
+        body_bytes INTEGER NOT NULL CHECK (body_bytes >= 0),
+        payload TEXT CHECK (payload IS NULL OR json_valid(payload)),
+        PRIMARY KEY (tenant_id, id),
+        FOREIGN KEY (tenant_id, hook_id) REFERENCES hooks (tenant_id, id)
+      ) STRICT;
+      CREATE UNIQUE INDEX hook_deliveries_inbox ON hook_deliveries (tenant_id, hook_id, delivery_id) WHERE inbox = 1;
+      CREATE INDEX hook_deliveries_received ON hook_deliveries (tenant_id, hook_id, received_at, id);
+      CREATE INDEX hook_deliveries_unstarted ON hook_deliveries (tenant_id, received_at) WHERE inbox = 1 AND run_id IS NULL AND reason IS NULL;
+    `,
+  },
 ];
 
 /** The tenant tables, children first: the order in which a tenant's rows are deleted. */
-export const TENANT_TABLES = ['run_usage', 'step_executions', 'runs', 'workflow_versions', 'workflows', 'audit_entries'] as const;
+export const TENANT_TABLES = ['hook_deliveries', 'hooks', 'run_usage', 'step_executions', 'runs', 'workflow_versions', 'workflows', 'audit_entries'] as const;
 
 const MIGRATIONS: Readonly<Record<SqliteMigrationTrack, readonly SqliteMigration[]>> = {
   control: CONTROL_MIGRATIONS,

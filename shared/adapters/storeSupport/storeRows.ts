@@ -1,7 +1,9 @@
 import type { JsonObject, JsonValue } from '../../domain/json.js';
 import type { Run, RunError, RunStatus, StepExecution, StepStatus, TriggerKind } from '../../domain/run.js';
+import type { TenantEgress } from '../../domain/egress.js';
 import type { Tenant, TenantPlacement, TenantQuotas, TenantStatus, TenantTier } from '../../domain/tenant.js';
 import type { Workflow, WorkflowVersion } from '../../domain/workflow.js';
+import type { TenantChanges } from '../../ports/appStore.js';
 import { fromJsonText } from './storeSupport.js';
 
 /**
@@ -17,6 +19,8 @@ export interface TenantRow {
   quotas: string;
   entra_tenant_id: string | null;
   placement: string;
+  /** JSON of the tenant's egress allow-list, NULL when it has none. */
+  egress: string | null;
   created_at: string;
   updated_at: string;
   revision: number;
@@ -72,7 +76,7 @@ export interface StepRow {
   output_ref: string | null;
 }
 
-export const TENANT_COLUMNS = 'id, name, tier, status, quotas, entra_tenant_id, placement, created_at, updated_at, revision';
+export const TENANT_COLUMNS = 'id, name, tier, status, quotas, entra_tenant_id, placement, egress, created_at, updated_at, revision';
 export const WORKFLOW_COLUMNS = 'id, name, description, draft, latest_version, created_at, updated_at, created_by, revision';
 export const VERSION_COLUMNS = 'workflow_id, version, definition, published_at, published_by';
 export const RUN_COLUMNS =
@@ -91,10 +95,31 @@ export function tenantFromRow(row: TenantRow): Tenant {
     quotas: JSON.parse(row.quotas) as TenantQuotas,
     entraTenantId: row.entra_tenant_id,
     placement: row.placement as TenantPlacement,
+    egress: row.egress === null ? null : (JSON.parse(row.egress) as TenantEgress),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     revision: row.revision,
   };
+}
+
+/** The tenant after `changes` (one revision later, updated at `at`): the same rule in both SQL stores. */
+export function changedTenant(current: Tenant, changes: TenantChanges, at: string): Tenant {
+  return {
+    ...current,
+    name: changes.name ?? current.name,
+    tier: changes.tier ?? current.tier,
+    status: changes.status ?? current.status,
+    quotas: changes.quotas === undefined ? current.quotas : { ...changes.quotas },
+    entraTenantId: changes.entraTenantId === undefined ? current.entraTenantId : changes.entraTenantId,
+    egress: changes.egress === undefined ? current.egress : changes.egress,
+    updatedAt: at,
+    revision: current.revision + 1,
+  };
+}
+
+/** The stored text of a tenant's egress allow-list (NULL when it has none). */
+export function egressText(egress: Tenant['egress']): string | null {
+  return egress === null ? null : JSON.stringify(egress);
 }
 
 export function workflowFromRow(tenantId: string, row: WorkflowRow): Workflow {

@@ -11,7 +11,7 @@
  */
 import type { ActionContext, ConnectorDefinition } from '../sdk.js';
 import { defineAction, defineConnector } from '../sdk.js';
-import type { EgressPolicy, Resolver } from '../rest/addressPolicy.js';
+import { operatorEgressPolicy, withTenantEgress, type EgressPolicy, type Resolver } from '../rest/addressPolicy.js';
 import type { DatabaseExecuteOutput, DatabaseInput, DatabaseQueryInput, DatabaseQueryOutput } from './databaseInput.js';
 import { databaseExecuteInputSchema, databaseQueryInputSchema, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_SECONDS } from './databaseInput.js';
 import { DatabasePools } from './databasePools.js';
@@ -40,8 +40,8 @@ export type DatabaseConnector = ConnectorDefinition & {
 
 /** Builds the `database` connector for an egress policy; its pools live as long as the returned object. */
 export function createDatabaseConnector(options: DatabaseConnectorOptions = {}): DatabaseConnector {
-  const policy: EgressPolicy = { allowHosts: [...(options.egress?.allowHosts ?? [])], allowPorts: [...(options.egress?.allowPorts ?? [])] };
-  const pools = new DatabasePools(policy, options.resolver);
+  const policy: EgressPolicy = operatorEgressPolicy(options.egress);
+  const pools = new DatabasePools(options.resolver);
 
   async function run(input: DatabaseInput, maxRows: number, context: ActionContext): Promise<StatementResult> {
     const settings = parseConnection(input.engine, input.connection);
@@ -50,7 +50,7 @@ export function createDatabaseConnector(options: DatabaseConnectorOptions = {}):
     const translated = translateNamedParameters(input.sql, parameters, input.engine);
     const timeoutMs = Math.round((input.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000);
     try {
-      const pool = await pools.get(input.engine, input.connection, settings);
+      const pool = await pools.get(input.engine, input.connection, settings, context.tenantId, withTenantEgress(policy, context.egress));
       return await pool.run(translated, { maxRows, timeoutMs, signal: context.signal, parameters });
     } catch (error) {
       if (context.signal.aborted) throw context.signal.reason ?? error;

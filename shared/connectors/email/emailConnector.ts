@@ -17,7 +17,7 @@
  */
 import type { ConnectorDefinition } from '../sdk.js';
 import { defineAction, defineConnector } from '../sdk.js';
-import type { EgressPolicy, Resolver } from '../rest/addressPolicy.js';
+import { operatorEgressPolicy, withTenantEgress, type EgressPolicy, type Resolver } from '../rest/addressPolicy.js';
 import {
   sendGridSendInputSchema,
   sendGridSendOutputSchema,
@@ -62,7 +62,7 @@ function scrub(error: unknown, secrets: ReadonlyArray<string | undefined>): unkn
 
 /** Builds the `email` connector for an egress policy. */
 export function createEmailConnector(options: EmailConnectorOptions = {}): ConnectorDefinition {
-  const policy: EgressPolicy = { allowHosts: [...(options.egress?.allowHosts ?? [])], allowPorts: [...(options.egress?.allowPorts ?? [])] };
+  const policy: EgressPolicy = operatorEgressPolicy(options.egress);
   return defineConnector({
     name: 'email',
     description: 'Sends e-mail through an SMTP server or SendGrid (SSRF-guarded), with cc/bcc, reply-to, HTML, attachments and custom headers.',
@@ -78,7 +78,7 @@ export function createEmailConnector(options: EmailConnectorOptions = {}): Conne
           const host = input.smtp.host.toLowerCase();
           try {
             const prepared = prepareMessage(input);
-            const endpoint = await smtpEndpoint(input.smtp.host, port, policy, options.resolver);
+            const endpoint = await smtpEndpoint(input.smtp.host, port, withTenantEgress(policy, context.egress), options.resolver);
             const { message, close, failure } = await openStreamedAttachments(prepared, context.artifacts);
             try {
               const result = await sendSmtp(endpoint, input.smtp, message, context.signal, options.smtpTimeouts);
@@ -103,7 +103,7 @@ export function createEmailConnector(options: EmailConnectorOptions = {}): Conne
         run: async (input, context) => {
           try {
             const message = await readAttachments(prepareMessage(input), context.artifacts);
-            const result = await sendViaSendGrid(message, input.apiKey, { baseUrl: options.sendGridBaseUrl, policy, resolver: options.resolver, signal: context.signal });
+            const result = await sendViaSendGrid(message, input.apiKey, { baseUrl: options.sendGridBaseUrl, policy: withTenantEgress(policy, context.egress), resolver: options.resolver, signal: context.signal });
             context.log(`SendGrid → accepted${result.messageId ? ` (${result.messageId})` : ''}`);
             return result;
           } catch (error) {

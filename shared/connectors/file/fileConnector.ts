@@ -18,7 +18,7 @@ import type { BlobServiceClient } from '@azure/storage-blob';
 import type { ShareClient } from '@azure/storage-file-share';
 import type { ActionContext, ConnectorDefinition } from '../sdk.js';
 import { defineAction, defineConnector } from '../sdk.js';
-import type { EgressPolicy, Resolver } from '../rest/addressPolicy.js';
+import { operatorEgressPolicy, withTenantEgress, type EgressPolicy, type Resolver } from '../rest/addressPolicy.js';
 import { connectionSecrets, openBlobService, parseBlobConnection } from './blobClient.js';
 import { fileError, FileErrorCodes, toBlobError } from './fileErrors.js';
 import type {
@@ -74,7 +74,7 @@ const outputObject = (required: string[]) => ({ type: 'object', required });
 
 /** Builds the `file` connector for an egress policy. */
 export function createFileConnector(options: FileConnectorOptions = {}): FileConnector {
-  const policy: EgressPolicy = { allowHosts: [...(options.egress?.allowHosts ?? [])], allowPorts: [...(options.egress?.allowPorts ?? [])] };
+  const policy: EgressPolicy = operatorEgressPolicy(options.egress);
   const resolver = options.resolver;
   const maxArtifactBytes = options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES;
   /** Streams a file into a new artifact of the step (the file's base name is kept as a label). */
@@ -98,7 +98,7 @@ export function createFileConnector(options: FileConnectorOptions = {}): FileCon
     try {
       const parsed = parseBlobConnection(input.connection);
       secrets = connectionSecrets(input.connection, parsed);
-      const opened = await openBlobService(parsed, policy, resolver, secrets);
+      const opened = await openBlobService(parsed, withTenantEgress(policy, context.egress), resolver, secrets);
       agent = opened.agent;
       agents.add(agent);
       return await work(opened.service, context.signal);
@@ -119,7 +119,7 @@ export function createFileConnector(options: FileConnectorOptions = {}): FileCon
     try {
       const parsed = parseBlobConnection(input.connection, 'file');
       secrets = connectionSecrets(input.connection, parsed);
-      const opened = await openShareService(parsed, policy, resolver, secrets);
+      const opened = await openShareService(parsed, withTenantEgress(policy, context.egress), resolver, secrets);
       agent = opened.agent;
       agents.add(agent);
       return await work(opened.service.getShareClient(input.share), context.signal);
@@ -142,7 +142,8 @@ export function createFileConnector(options: FileConnectorOptions = {}): FileCon
     }
   }
 
-  const sftp = <T>(input: { sftp: SftpReadInput['sftp'] }, what: string, work: Parameters<typeof withSftp<T>>[4]) => withSftp<T>(input.sftp, policy, resolver, what, work);
+  const sftp = <T>(input: { sftp: SftpReadInput['sftp'] }, context: ActionContext, what: string, work: Parameters<typeof withSftp<T>>[4]) =>
+    withSftp<T>(input.sftp, withTenantEgress(policy, context.egress), resolver, what, work);
 
   const definition = defineConnector({
     name: 'file',
@@ -379,7 +380,7 @@ export function createFileConnector(options: FileConnectorOptions = {}): FileCon
         input: sftpReadInputSchema,
         output: outputObject(['content', 'size']),
         run: (input, context) =>
-          sftp(input, `sftpRead ${input.path}`, async (client) => {
+          sftp(input, context, `sftpRead ${input.path}`, async (client) => {
             checkPath(input.path, false);
             const stat = await client.stat(input.path);
             if (stat.isDirectory) throw fileError(FileErrorCodes.invalidInput, `sftpRead ${input.path}: is a directory`, []);
@@ -400,7 +401,7 @@ export function createFileConnector(options: FileConnectorOptions = {}): FileCon
         input: sftpWriteInputSchema,
         output: outputObject(['size']),
         run: (input, context) =>
-          sftp(input, `sftpWrite ${input.path}`, async (client) => {
+          sftp(input, context, `sftpWrite ${input.path}`, async (client) => {
             checkPath(input.path, false);
             return withSource(input.content, input.encoding, context, `sftpWrite ${input.path}`, async (source) => {
               if (source.kind === 'bytes') {
@@ -427,8 +428,8 @@ export function createFileConnector(options: FileConnectorOptions = {}): FileCon
         description: 'Lists a directory over SFTP (default the login directory): { items: [{ name, type, size, modifiedAt }] }.',
         input: sftpListInputSchema,
         output: outputObject(['items']),
-        run: (input) =>
-          sftp(input, `sftpList ${input.path ?? '.'}`, async (client) => {
+        run: (input, context) =>
+          sftp(input, context, `sftpList ${input.path ?? '.'}`, async (client) => {
             const path = input.path === undefined ? '.' : checkPath(input.path, false);
             const entries = await client.list(path);
             const items = entries.map((entry) => ({
@@ -446,8 +447,8 @@ export function createFileConnector(options: FileConnectorOptions = {}): FileCon
         description: 'Deletes a file over SFTP: { deleted } (false when it did not exist).',
         input: sftpDeleteInputSchema,
         output: outputObject(['deleted']),
-        run: (input) =>
-          sftp(input, `sftpDelete ${input.path}`, async (client) => {
+        run: (input, context) =>
+          sftp(input, context, `sftpDelete ${input.path}`, async (client) => {
             checkPath(input.path, false);
             if (!(await client.exists(input.path))) return { deleted: false };
             await client.delete(input.path);
@@ -459,8 +460,8 @@ export function createFileConnector(options: FileConnectorOptions = {}): FileCon
         description: 'Renames/moves a file over SFTP: { path } (the new path).',
         input: sftpMoveInputSchema,
         output: outputObject(['path']),
-        run: (input) =>
-          sftp(input, `sftpMove ${input.path}`, async (client) => {
+        run: (input, context) =>
+          sftp(input, context, `sftpMove ${input.path}`, async (client) => {
             checkPath(input.path, false);
             checkPath(input.toPath, false);
             await client.rename(input.path, input.toPath);

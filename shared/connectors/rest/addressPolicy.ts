@@ -15,7 +15,18 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { promises as dnsPromises } from 'node:dns';
+import {
+  isEgressPort,
+  METADATA_HOSTNAMES,
+  METADATA_IPV4_ADDRESSES,
+  METADATA_IPV6_ADDRESSES,
+  normalizeEgressHost,
+  parseEgressEntry,
+  type EgressPolicy,
+} from '../../domain/egress.js';
 import { AppError } from '../../domain/errors.js';
+
+export type { EgressPolicy } from '../../domain/egress.js';
 
 export const SsrfErrorCodes = {
   blocked: 'SSRF.BLOCKED',
@@ -23,14 +34,6 @@ export const SsrfErrorCodes = {
   invalidPolicy: 'SSRF.INVALID_POLICY',
   dnsFailed: 'REST.DNS_FAILED',
 } as const;
-
-/** Egress policy of one tenant (or one connection). */
-export interface EgressPolicy {
-  /** Tenant allow-list: hostnames (`api.internal`, `*.corp.example`), IPs or CIDRs (`10.1.0.0/16`) that may be private. */
-  allowHosts?: string[];
-  /** Ports allowed in addition to 80 and 443. */
-  allowPorts?: number[];
-}
 
 export interface AddressClassification {
   blocked: boolean;
@@ -70,11 +73,9 @@ function range(cidrs: string[], type: 'ipv4' | 'ipv6', reason: string, metadata 
 }
 
 /** Checked first: metadata endpoints are never allow-listable. */
-const IPV4_METADATA: Range[] = [
-  range(['169.254.169.254', '169.254.169.253', '169.254.170.2', '169.254.170.23'], 'ipv4', 'cloud metadata endpoint (IMDS)', true),
-  range(['168.63.129.16'], 'ipv4', 'Azure WireServer (168.63.129.16)', true),
-  range(['100.100.100.200'], 'ipv4', 'cloud metadata endpoint', true),
-];
+const IPV4_METADATA: Range[] = METADATA_IPV4_ADDRESSES.map((address) =>
+  range([address], 'ipv4', address === '168.63.129.16' ? 'Azure WireServer (168.63.129.16)' : 'cloud metadata endpoint (IMDS)', true),
+);
 
 const IPV4_RANGES: Range[] = [
   range(['0.0.0.0/8'], 'ipv4', '"this network" (0.0.0.0/8)'),
@@ -93,7 +94,7 @@ const IPV4_RANGES: Range[] = [
   range(['240.0.0.0/4'], 'ipv4', 'reserved (240.0.0.0/4)'),
 ];
 
-const IPV6_METADATA: Range[] = [range(['fd00:ec2::254', 'fd00:ec2::23'], 'ipv6', 'cloud metadata endpoint (IMDS, IPv6)', true)];
+const IPV6_METADATA: Range[] = [range([...METADATA_IPV6_ADDRESSES], 'ipv6', 'cloud metadata endpoint (IMDS, IPv6)', true)];
 
 const IPV6_RANGES: Range[] = [
   range(['64:ff9b:1::/48'], 'ipv6', 'local-use NAT64 (64:ff9b:1::/48)'),
@@ -186,48 +187,50 @@ interface CompiledPolicy {
 
 const compiled = new WeakMap<EgressPolicy, CompiledPolicy>();
 
-function normalizeHostname(host: string): string {
-  let h = host.toLowerCase();
-  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
-  if (h.endsWith('.')) h = h.slice(0, -1);
-  return h;
-}
+const normalizeHostname = normalizeEgressHost;
 
 function compilePolicy(policy: EgressPolicy): CompiledPolicy {
   const cached = compiled.get(policy);
   if (cached) return cached;
   const result: CompiledPolicy = { hosts: new Set(), wildcardSuffixes: [], cidrs: new BlockList(), ports: new Set(DEFAULT_PORTS) };
   for (const raw of policy.allowHosts ?? []) {
-    const entry = String(raw).trim();
-    const invalid = () => new AppError(SsrfErrorCodes.invalidPolicy, `Invalid egress allow-list entry "${entry.slice(0, 100)}"`);
-    if (entry.includes('/')) {
-      const [net, prefixText] = entry.split('/') as [string, string];
-      const family = isIP(net);
-      const prefix = Number(prefixText);
-      if (!family || !/^\d{1,3}$/.test(prefixText) || prefix > (family === 4 ? 32 : 128)) throw invalid();
-      result.cidrs.addSubnet(net, prefix, family === 4 ? 'ipv4' : 'ipv6');
-      continue;
-    }
-    const bare = normalizeHostname(entry);
-    const family = isIP(bare);
-    if (family) {
-      result.cidrs.addAddress(bare, family === 4 ? 'ipv4' : 'ipv6');
-      continue;
-    }
-    if (bare.startsWith('*.')) {
-      if (bare.length < 3) throw invalid();
-      result.wildcardSuffixes.push(bare.slice(1)); // ".corp.example"
-      continue;
-    }
-    if (!bare || /[\s/@?#]/.test(bare)) throw invalid();
-    result.hosts.add(bare);
+    const entry = parseEgressEntry(raw);
+    if (!entry) throw new AppError(SsrfErrorCodes.invalidPolicy, `Invalid egress allow-list entry "${String(raw).trim().slice(0, 100)}"`);
+    if (entry.kind === 'cidr') result.cidrs.addSubnet(entry.network, entry.prefix, entry.family);
+    else if (entry.kind === 'address') result.cidrs.addAddress(entry.address, entry.family);
+    else if (entry.kind === 'wildcard') result.wildcardSuffixes.push(entry.suffix); // ".corp.example"
+    else result.hosts.add(entry.host);
   }
   for (const port of policy.allowPorts ?? []) {
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new AppError(SsrfErrorCodes.invalidPolicy, `Invalid allowed port ${String(port)}`);
+    if (!isEgressPort(port)) throw new AppError(SsrfErrorCodes.invalidPolicy, `Invalid allowed port ${String(port)}`);
     result.ports.add(port);
   }
   compiled.set(policy, result);
   return result;
+}
+
+/** A connector's own copy of the operator's allow-list (settings are frozen; a policy is compiled per object). */
+export function operatorEgressPolicy(egress: EgressPolicy | undefined): EgressPolicy {
+  return { allowHosts: [...(egress?.allowHosts ?? [])], allowPorts: [...(egress?.allowPorts ?? [])] };
+}
+
+const merged = new WeakMap<EgressPolicy, WeakMap<EgressPolicy, EgressPolicy>>();
+
+/**
+ * The policy of one tenant's connector call: the operator's allow-list plus the tenant's own (`undefined`: the
+ * operator's alone). Built per call from the tenant the step runs for, so one tenant's list never reaches another
+ * tenant's steps. Memoized per (operator, tenant) policy object, so a cached tenant compiles once.
+ */
+export function withTenantEgress(operator: EgressPolicy, tenant: EgressPolicy | undefined): EgressPolicy {
+  if (!tenant || ((tenant.allowHosts ?? []).length === 0 && (tenant.allowPorts ?? []).length === 0)) return operator;
+  let byTenant = merged.get(operator);
+  if (!byTenant) merged.set(operator, (byTenant = new WeakMap()));
+  let policy = byTenant.get(tenant);
+  if (!policy) {
+    policy = { allowHosts: [...(operator.allowHosts ?? []), ...(tenant.allowHosts ?? [])], allowPorts: [...(operator.allowPorts ?? []), ...(tenant.allowPorts ?? [])] };
+    byTenant.set(tenant, policy);
+  }
+  return policy;
 }
 
 function hostAllowListed(c: CompiledPolicy, hostname: string): boolean {
@@ -257,7 +260,7 @@ function identityEndpointHosts(): Set<string> {
 }
 
 /** Names that are blocked before DNS (metadata names are never allow-listable). */
-const METADATA_NAMES = new Set(['metadata.google.internal', 'metadata.goog', 'metadata', 'instance-data', 'instance-data.ec2.internal', 'metadata.azure.internal']);
+const METADATA_NAMES = METADATA_HOSTNAMES;
 const LOOPBACK_NAMES = new Set(['localhost', 'localhost.localdomain', 'ip6-localhost', 'ip6-loopback']);
 
 function blocked(host: string, reason: string): AppError {

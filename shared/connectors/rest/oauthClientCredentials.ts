@@ -103,7 +103,11 @@ export class OAuthTokenSource {
   }
 
   /** A valid token (cached, shared in-flight, or fetched); `cached` is true when it came from the cache. */
-  async token(key: string, auth: OAuth2ClientCredentialsAuth, signal: AbortSignal): Promise<{ accessToken: string; cached: boolean }> {
+  /**
+   * `policy` is the egress policy of the call (the operator's merged with the tenant's; default: the source's). The
+   * cache key holds the tenant, so a token fetched under one tenant's allow-list never serves another tenant.
+   */
+  async token(key: string, auth: OAuth2ClientCredentialsAuth, signal: AbortSignal, policy: EgressPolicy = this.#options.policy): Promise<{ accessToken: string; cached: boolean }> {
     const entry = this.#entries.get(key);
     if (entry) {
       if (entry.reuseUntil > this.#now()) return { accessToken: entry.accessToken, cached: true };
@@ -111,7 +115,7 @@ export class OAuthTokenSource {
     }
     let pending = this.#inflight.get(key);
     if (!pending) {
-      pending = this.#fetch(auth).then(
+      pending = this.#fetch(auth, policy).then(
         (token) => {
           this.#inflight.delete(key);
           this.#store(key, token);
@@ -143,7 +147,7 @@ export class OAuthTokenSource {
     }
   }
 
-  async #fetch(auth: OAuth2ClientCredentialsAuth): Promise<OAuthToken> {
+  async #fetch(auth: OAuth2ClientCredentialsAuth, policy: EgressPolicy): Promise<OAuthToken> {
     const host = hostOf(auth.tokenUrl);
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
     if (auth.scope !== undefined) form.set('scope', auth.scope);
@@ -163,7 +167,7 @@ export class OAuthTokenSource {
         headers,
         body: form.toString(),
         signal: timeoutSignal,
-        policy: this.#options.policy,
+        policy,
         timeoutMs: TOKEN_TIMEOUT_MS,
         maxRedirects: 0,
         maxResponseBytes: TOKEN_RESPONSE_MAX_BYTES,

@@ -51,6 +51,12 @@ export interface RestRequestOutput {
   url: string;
 }
 
+export const restRequestOutputSchema: JsonSchema = {
+  type: 'object',
+  required: ['status', 'headers', 'body', 'url'],
+  properties: { status: { type: 'integer' }, headers: { type: 'object', additionalProperties: { type: 'string' } }, body: {}, url: { type: 'string' } },
+};
+
 /** RFC 9110 token (header field name). */
 const HEADER_NAME = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 /** No CR, LF or NUL (header injection). */

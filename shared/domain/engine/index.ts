@@ -61,3 +61,4 @@ export {
   type WaitForEventStart,
 } from './planner.js';
 export { progressOf, runProgress, storedStepStatus, type RunProgress } from './runOutcome.js';
+export { asApprovalVote, asWaitingStatus, correlationMatches, tallyApproval, waitingStatusOf, type ApprovalOutcome, type ApprovalVote, type WaitingStatus } from './waits.js';

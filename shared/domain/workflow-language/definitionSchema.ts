@@ -414,10 +414,22 @@ export const workflowDefinitionSchema = {
       properties: {
         type: { const: 'rest', description: 'rest' },
         description: { type: 'string', maxLength: 2000, description: 'What the API is.' },
-        baseUrl: { type: 'string', format: 'uri', pattern: '^https://', maxLength: 2000, description: 'The https URL operation paths are appended to.' },
+        baseUrl: {
+          type: 'string',
+          format: 'uri',
+          pattern: '^https?://',
+          maxLength: 2000,
+          description: 'The http(s) URL operation paths are appended to; no query, fragment or credentials. Every request stays under it (same origin, same path prefix).',
+        },
+        fallbackBaseUrls: {
+          type: 'array',
+          maxItems: 3,
+          items: { type: 'string', format: 'uri', pattern: '^https?://', maxLength: 2000, description: 'Another base URL of the same API (same rules as baseUrl).' },
+          description: 'Tried in order, with the same operation, when baseUrl fails with a retryable fault (network, timeout, 5xx, 408, 429).',
+        },
         auth: { ...ref('restAuth'), description: 'How requests authenticate; none by default.' },
         headers: { ...ref('headers'), description: 'Headers sent with every request.' },
-        timeoutSeconds: timeout(`Per-request timeout in seconds; default ${DEFAULTS.actionTimeoutSeconds} (a step's timeoutSeconds wins).`, LIMITS.maxActionTimeoutSeconds),
+        timeoutSeconds: timeout(`Per-request timeout in seconds; default ${DEFAULTS.actionTimeoutSeconds} (the step's timeoutSeconds bounds the whole call, fallbacks included).`, LIMITS.maxActionTimeoutSeconds),
         operations: {
           type: 'object',
           description: 'Operation name (the action name steps use) → operation.',
@@ -430,12 +442,17 @@ export const workflowDefinitionSchema = {
     },
     restOperation: {
       type: 'object',
-      description: 'One HTTP operation. A step calling it gives inputs path (values for {placeholders}), query, headers and body; its output is {status, headers, body}.',
+      description: 'One HTTP operation. A step calling it gives inputs path (values for {placeholders}), query, headers and body; its output is {status, headers, body, url}.',
       required: ['method', 'path'],
       additionalProperties: false,
       properties: {
         method: { enum: HTTP_METHODS, description: 'The HTTP method.' },
-        path: { type: 'string', pattern: '^/', maxLength: 2000, description: 'Appended to baseUrl; {name} placeholders are filled from the step\'s inputs.path, URL-encoded.' },
+        path: {
+          type: 'string',
+          pattern: '^/',
+          maxLength: 2000,
+          description: "Appended to baseUrl; {name} placeholders are filled from the step's inputs.path, URL-encoded. No '.' or '..' segments, '\\', '?' or '#'.",
+        },
         description: { type: 'string', maxLength: 2000, description: 'What the operation does.' },
         headers: { ...ref('headers'), description: 'Headers of this operation (over the connector\'s).' },
         query: {
@@ -444,6 +461,17 @@ export const workflowDefinitionSchema = {
           maxProperties: LIMITS.maxHeaders,
           additionalProperties: { type: 'string', maxLength: 2000, description: 'The parameter value.' },
         },
+        input: {
+          type: 'object',
+          description:
+            "A JSON Schema (2020-12) the step's inputs ({path, query, headers, body}) must match, checked at publish time (literal inputs) and before every call. Compiled when the definition is validated: an invalid schema is a problem (invalidSchema).",
+        },
+        bodyType: { enum: ['json', 'form', 'text', 'binary'], description: 'How inputs.body is sent: json (default), form, text, or binary (inputs.body is an artifact reference, streamed).' },
+        responseType: {
+          enum: ['json', 'text', 'auto', 'binary'],
+          description: 'How the response body is read: auto (default, by Content-Type; a non-text type is streamed into an artifact), json, text, or binary (always into an artifact; body is its reference).',
+        },
+        maxResponseBytes: { type: 'integer', minimum: 1, description: 'Cap of a response streamed into an artifact; at most the operator maximum (AIQ_MAX_STREAMED_BYTES).' },
       },
     },
     restAuth: {
@@ -511,6 +539,8 @@ export const workflowDefinitionSchema = {
         clientId: { ...ref('stringOrSecret'), description: 'The client id.' },
         clientSecret: { ...ref('secretReference'), description: 'The client secret.' },
         scope: { type: 'string', maxLength: 2000, description: 'Space-separated scopes.' },
+        audience: { type: 'string', maxLength: 2000, description: 'The audience parameter some token endpoints require.' },
+        clientAuth: { enum: ['body', 'basic'], description: 'How the client authenticates to the token endpoint: form fields (body, default) or HTTP basic.' },
       },
     },
   },

@@ -43,6 +43,7 @@ const PATTERN_MESSAGES = new Map<string, string>([
   [HEADER_NAME_PATTERN, 'must be an HTTP header name'],
   [WORKFLOW_ID_PATTERN.source, 'must be a workflow id: lowercase letters, digits and dashes'],
   ['^https://', 'must be an https:// URL'],
+  ['^https?://', 'must be an http:// or https:// URL'],
   ['^/', 'must start with "/"'],
 ]);
 

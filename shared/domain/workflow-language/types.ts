@@ -166,6 +166,8 @@ export type RestAuth =
       readonly clientId: StringOrSecret;
       readonly clientSecret: SecretReference;
       readonly scope?: string;
+      readonly audience?: string;
+      readonly clientAuth?: 'body' | 'basic';
     };
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -179,14 +181,24 @@ export interface RestOperation {
   readonly description?: string;
   readonly headers?: { readonly [name: string]: StringOrSecret };
   readonly query?: { readonly [name: string]: string };
+  /** JSON Schema (2020-12) of the step's inputs `{path, query, headers, body}`. */
+  readonly input?: { readonly [keyword: string]: unknown };
+  /** `binary`: `inputs.body` is an artifact reference, streamed. */
+  readonly bodyType?: 'json' | 'form' | 'text' | 'binary';
+  /** `binary` streams the response into an artifact (`body` is its reference); `auto` does so for non-text content types. */
+  readonly responseType?: 'json' | 'text' | 'auto' | 'binary';
+  /** Cap of a response streamed into an artifact (default and maximum: the operator's, `AIQ_MAX_STREAMED_BYTES`). */
+  readonly maxResponseBytes?: number;
 }
 
 /** A REST connector declared in the definition itself. */
 export interface DeclaredRestConnector {
   readonly type: 'rest';
   readonly description?: string;
-  /** https only. */
+  /** http(s), without query, fragment or credentials; every request stays under it. */
   readonly baseUrl: string;
+  /** Tried in order after a retryable fault of `baseUrl` (same rules). */
+  readonly fallbackBaseUrls?: readonly string[];
   readonly auth?: RestAuth;
   readonly headers?: { readonly [name: string]: StringOrSecret };
   /** Per request; default 30. */

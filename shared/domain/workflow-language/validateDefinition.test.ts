@@ -94,6 +94,16 @@ describe('examples', () => {
     }
   });
 
+  it('the declared REST connector example of docs/connectors.md is valid', () => {
+    const doc = readFileSync(path.join(__dirname, '..', '..', '..', 'docs', 'connectors.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('### Declared REST connectors'));
+    const json = /```json\n([\s\S]*?)\n```/.exec(section)?.[1];
+    expect(json).toBeDefined();
+    const example = JSON.parse(json!) as Record<string, unknown>;
+    expect(Object.keys(example['connectors'] as object)).toEqual(['crm']);
+    expect(definitionProblems(example, context)).toEqual([]);
+  });
+
   it.each(Object.entries(EXAMPLES))('%s is valid', (_name, example) => {
     expect(definitionProblems(example, context)).toEqual([]);
     expect(validateDefinition(example, context)).toBe(example);
@@ -185,7 +195,7 @@ describe('validateDefinition', () => {
         { id: '9lives', type: 'teleport' },
       ],
       outputs: { 'total amount': expr('1') },
-      connectors: { crm: { type: 'rest', baseUrl: 'http://crm.example.com', operations: { get: { method: 'FETCH', path: 'customers' } } } },
+      connectors: { crm: { type: 'rest', baseUrl: 'ftp://crm.example.com', operations: { get: { method: 'FETCH', path: 'customers' } } } },
     };
     expect(found(bad)).toEqual(
       sorted([
@@ -210,7 +220,7 @@ describe('validateDefinition', () => {
     expect(problemAt(bad, '/steps/2').message).toBe("use only one of 'durationSeconds' or 'until'");
     expect(problemAt(bad, '/steps/2/onError').message).toBe('must be "fail", "continue" or {"goto": "<stepId>"}');
     expect(problemAt(bad, '/steps/3/id').message).toBe('must be a step id: a letter, then up to 63 letters, digits or underscores');
-    expect(problemAt(bad, '/connectors/crm/baseUrl').message).toBe('must be an https:// URL');
+    expect(problemAt(bad, '/connectors/crm/baseUrl').message).toBe('must be an http:// or https:// URL');
     expect(problemAt(bad, '/name').message).toBe("required property 'name' is missing");
   });
 
@@ -368,6 +378,17 @@ describe('validateDefinition', () => {
     expect(problemAt(bad, '/steps/1/action').message).toBe("connector 'http' has no action 'reqest' (did you mean 'request'?); its actions: request");
     expect(problemAt(bad, '/steps/2/action').message).toBe("connector 'core' has no action 'sleep'; its actions: fail, log, noop, set");
     expect(problemAt(bad, '/steps/4/fallbacks/0/connector').message).toBe("connector 'email' has no action 'listCustomers' (the step's action); its actions: send");
+  });
+
+  it('accepts binary bodies on declared operations, with a positive maxResponseBytes', () => {
+    const withOperations = (operations: Json): Json => definition([noop('a')], { connectors: { files: { type: 'rest', baseUrl: 'https://files.example.com', operations } } });
+    const good = withOperations({
+      get: { method: 'GET', path: '/report', responseType: 'binary', maxResponseBytes: 1048576 },
+      put: { method: 'PUT', path: '/upload', bodyType: 'binary', responseType: 'auto' },
+    });
+    expect(found(good)).toEqual([]);
+    const bad = withOperations({ get: { method: 'GET', path: '/report', responseType: 'blob', maxResponseBytes: 0 } });
+    expect(found(bad).map(([pointer]) => pointer)).toEqual(expect.arrayContaining(['/connectors/files/operations/get/maxResponseBytes', '/connectors/files/operations/get/responseType']));
   });
 
   it('rejects a declared connector that shadows a platform connector', () => {
@@ -531,10 +552,72 @@ describe('validateDefinition', () => {
       ['/steps/3/inputs/path', 'invalidInput'],
       ['/steps/4/inputs/params', 'invalidInput'],
       ['/steps/4/inputs/path/customerId', 'invalidInput'],
+      ['/steps/4/inputs/path/id', 'invalidInput'],
       ['/steps/4/inputs/path/noteId', 'invalidInput'],
     ]);
     expect(problemAt(bad, '/steps/1/inputs/x').message).toBe('core.noop takes no inputs');
     expect(problemAt(bad, '/steps/3/inputs/path').message).toBe("operation 'get' (/customers/{customerId}/notes/{noteId}) needs path parameters: customerId, noteId");
+  });
+
+  it('reports unsafe declared paths and base URLs, input schemas that do not compile and literal inputs that break an operation schema, all at once', () => {
+    const operations = {
+      up: { method: 'GET', path: '/customers/../admin' },
+      encodedUp: { method: 'GET', path: '/customers/%2E%2e/admin' },
+      dot: { method: 'GET', path: '/./x' },
+      protocolRelative: { method: 'GET', path: '//evil.example/x' },
+      withQuery: { method: 'GET', path: '/customers?admin=1' },
+      backslash: { method: 'GET', path: '/a\\..\\b' },
+      badPlaceholder: { method: 'GET', path: '/customers/{customer-id}' },
+      typo: { method: 'POST', path: '/notes', input: { type: 'object', requried: ['body'] } },
+      badType: { method: 'POST', path: '/notes', input: { type: 'strng' } },
+      remoteRef: { method: 'POST', path: '/notes', input: { $ref: 'https://schemas.example/note.json' } },
+      backReference: { method: 'POST', path: '/notes', input: { properties: { body: { type: 'string', pattern: '(a)\\1' } } } },
+      note: {
+        method: 'POST',
+        path: '/customers/{id}/notes',
+        input: { type: 'object', required: ['body'], properties: { body: { type: 'object', required: ['text'], properties: { text: { type: 'string', maxLength: 5 } } } } },
+      },
+    };
+    const bad = definition(
+      [
+        { id: 'a', type: 'action', connector: 'crm', action: 'note', inputs: { path: { id: '..' }, body: { text: 'far too long' } } },
+        { id: 'b', type: 'action', connector: 'crm', action: 'note', inputs: { path: { id: '%2e%2E' } } },
+        { id: 'c', type: 'action', connector: 'crm', action: 'note', inputs: { path: { id: expr('"x"') }, body: { text: 'far too long' } } },
+        { id: 'd', type: 'action', connector: 'crm', action: 'note', inputs: { path: { id: 'a/b' }, body: { text: 'ok' } } },
+      ],
+      {
+        connectors: {
+          crm: { type: 'rest', baseUrl: 'https://crm.example.com/api?key=1', operations },
+          other: { type: 'rest', baseUrl: 'https://user:pw@crm.example.com', fallbackBaseUrls: ['https://ok.example.com', 'https://x.example.com/#frag'], operations: { get: { method: 'GET', path: '/' } } },
+        },
+      },
+    );
+    expect(found(bad)).toEqual(
+      sorted([
+        ['/connectors/crm/baseUrl', 'invalidBaseUrl'],
+        ['/connectors/other/baseUrl', 'invalidBaseUrl'],
+        ['/connectors/other/fallbackBaseUrls/1', 'invalidBaseUrl'],
+        ['/connectors/crm/operations/up/path', 'invalidPath'],
+        ['/connectors/crm/operations/encodedUp/path', 'invalidPath'],
+        ['/connectors/crm/operations/dot/path', 'invalidPath'],
+        ['/connectors/crm/operations/protocolRelative/path', 'invalidPath'],
+        ['/connectors/crm/operations/withQuery/path', 'invalidPath'],
+        ['/connectors/crm/operations/backslash/path', 'invalidPath'],
+        ['/connectors/crm/operations/badPlaceholder/path', 'invalidPath'],
+        ['/connectors/crm/operations/typo/input', 'invalidSchema'],
+        ['/connectors/crm/operations/badType/input', 'invalidSchema'],
+        ['/connectors/crm/operations/remoteRef/input', 'invalidSchema'],
+        ['/connectors/crm/operations/backReference/input', 'invalidSchema'],
+        ['/steps/0/inputs/path/id', 'invalidPathValue'],
+        ['/steps/0/inputs/body/text', 'maxLength'],
+        ['/steps/1/inputs/path/id', 'invalidPathValue'],
+        ['/steps/1/inputs/body', 'required'],
+      ]),
+    );
+    expect(problemAt(bad, '/connectors/crm/operations/up/path').message).toBe("the path of operation 'up' must not contain '.' or '..' segments");
+    expect(problemAt(bad, '/connectors/crm/operations/typo/input').message).toMatch(/^the input schema of operation 'typo' does not compile: .*requried/);
+    expect(problemAt(bad, '/steps/0/inputs/path/id').message).toBe("path parameter 'id' must not be '.' or '..'");
+    expect(problemAt(bad, '/connectors/crm/baseUrl').message).toBe('must not have a query or fragment; put query parameters in the operations');
   });
 
   it('checks input defaults against their schema', () => {

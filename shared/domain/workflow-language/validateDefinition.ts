@@ -17,11 +17,13 @@
  *   forEach output may read its body steps.
  */
 import { ErrorCodes, ValidationError, type ValidationProblem } from '../errors.js';
+import type { JsonValue } from '../json.js';
 import { WORKFLOW_ID_PATTERN } from '../workflow.js';
 import { CORE_ACTIONS, CORE_CONNECTOR_ID, DEFAULTS, LIMITS, SECRET_NAME_PATTERN, type CoreAction } from './constants.js';
 import { analyzeExpression, ExpressionSyntaxError, parseExpression } from './expressions.js';
 import { ancestors, createGraph, findCycles, type EdgeKind, type GraphEdge, type StepGraph } from './graph.js';
 import { inputValueProblem, schemaProblems } from './schemaProblems.js';
+import { operationPathProblem, operationSchemaInputProblems, operationSchemaProblem, pathPlaceholders, pathValueProblem, secretReferencesIn } from './declaredOperations.js';
 import { pointer, suggest } from './text.js';
 import type { WorkflowDefinition } from './types.js';
 
@@ -39,6 +41,20 @@ export interface ValidationContext {
    * step runs. When absent, inputs of platform connectors are not checked at publish time.
    */
   actionInputProblems?: (connector: string, action: string, inputs: unknown) => ReadonlyArray<{ pointer: string; message: string; kind?: string }>;
+}
+
+/** Why a declared connector's base URL cannot be used; `undefined` when it is fine. */
+function baseUrlProblem(baseUrl: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    return undefined; // not a URL: the schema reports it (format)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined; // the schema reports it (pattern)
+  if (url.username !== '' || url.password !== '') return 'must not contain credentials; use auth';
+  if (url.search !== '' || url.hash !== '' || baseUrl.includes('?') || baseUrl.includes('#')) return 'must not have a query or fragment; put query parameters in the operations';
+  return undefined;
 }
 
 /** Validates a definition; returns it typed, or throws a ValidationError (WORKFLOW.INVALID) listing every problem. */
@@ -540,7 +556,10 @@ class StaticChecker {
       if (connectorId === CORE_CONNECTOR_ID && connector && action !== undefined && (CORE_ACTIONS as readonly string[]).includes(action)) {
         this.checkCoreInputs(action as CoreAction, raw['inputs'], at);
       }
-      if (operation) this.checkRestInputs(action!, operation, raw['inputs'], at);
+      if (operation) {
+        this.checkRestInputs(action!, operation, raw['inputs'], at);
+        this.checkOperationSchema(operation, raw['inputs'], at);
+      }
       const platformAction = connectorId !== CORE_CONNECTOR_ID && !connector?.operations && action !== undefined && connector?.actions.has(action);
       const inputs = raw['inputs'] ?? {};
       if (platformAction && this.context.actionInputProblems && !holdsMarker(inputs)) {
@@ -583,17 +602,30 @@ class StaticChecker {
       }
     }
     const path = asString(operation['path']) ?? '';
-    const placeholders = [...path.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]!);
-    if (placeholders.length === 0) return;
+    const placeholders = pathPlaceholders(path);
     const values = given['path'];
     if (values === undefined) {
-      this.report(pointer(at, 'inputs', 'path'), 'invalidInput', `operation '${action}' (${path}) needs path parameters: ${placeholders.join(', ')}`);
+      if (placeholders.length > 0) this.report(pointer(at, 'inputs', 'path'), 'invalidInput', `operation '${action}' (${path}) needs path parameters: ${placeholders.join(', ')}`);
       return;
     }
     if (!isObject(values) || markerOf(values) !== undefined) return;
     for (const name of placeholders) {
       if (!(name in values)) this.report(pointer(at, 'inputs', 'path', name), 'invalidInput', `missing path parameter '${name}' of operation '${action}' (${path})`);
     }
+    for (const [name, value] of Object.entries(values)) {
+      if (!placeholders.includes(name)) {
+        this.report(pointer(at, 'inputs', 'path', name), 'invalidInput', `operation '${action}' (${path}) has no path parameter '${name}'${suggest(name, placeholders)}`);
+        continue;
+      }
+      const problem = holdsMarker(value) ? undefined : pathValueProblem(value);
+      if (problem !== undefined) this.report(pointer(at, 'inputs', 'path', name), 'invalidPathValue', `path parameter '${name}' ${problem}`);
+    }
+  }
+
+  /** Literal inputs (no expression, secret or literal marker) against the operation's own input schema. */
+  private checkOperationSchema(operation: Obj, inputs: unknown, at: string): void {
+    if (!isObject(operation['input']) || holdsMarker(inputs ?? {}) || operationSchemaProblem(operation['input']) !== undefined) return;
+    for (const problem of operationSchemaInputProblems({ input: operation['input'] }, inputs ?? {})) this.report(`${at}${problem.pointer}`, problem.kind ?? 'inputInvalid', problem.message);
   }
 
   // --- values, expressions, secrets ---------------------------------------------------------------------
@@ -733,18 +765,32 @@ class StaticChecker {
     }
   }
 
+  /** Declared connectors: a base URL requests cannot leave, safe path templates, compilable input schemas, existing secrets. */
   private checkDeclaredConnectors(): void {
     const declared = this.definition['connectors'];
     if (!isObject(declared)) return;
-    const visit = (value: unknown, at: string, depth: number): void => {
-      if (depth > LIMITS.maxValueDepth) return;
-      if (Array.isArray(value)) value.forEach((v, i) => visit(v, pointer(at, i), depth + 1));
-      else if (isObject(value)) {
-        if (typeof value['$secret'] === 'string') this.checkSecretExists(value['$secret'], pointer(at, '$secret'));
-        else for (const [key, v] of Object.entries(value)) visit(v, pointer(at, key), depth + 1);
+    for (const [id, connector] of Object.entries(declared)) {
+      const at = pointer('/connectors', id);
+      if (!isObject(connector)) continue;
+      const bases: Array<[string, unknown]> = [[pointer(at, 'baseUrl'), connector['baseUrl']], ...asArray(connector['fallbackBaseUrls']).map((url, i): [string, unknown] => [pointer(at, 'fallbackBaseUrls', i), url])];
+      for (const [where, url] of bases) {
+        const problem = typeof url === 'string' ? baseUrlProblem(url) : undefined;
+        if (problem !== undefined) this.report(where, 'invalidBaseUrl', problem);
       }
-    };
-    for (const [id, connector] of Object.entries(declared)) visit(connector, pointer('/connectors', id), 0);
+      const operations = isObject(connector['operations']) ? connector['operations'] : {};
+      for (const [name, operation] of Object.entries(operations)) {
+        if (!isObject(operation)) continue;
+        const path = asString(operation['path']);
+        // A path without the leading '/' is reported by the schema.
+        const pathProblem = path === undefined || !path.startsWith('/') ? undefined : operationPathProblem(path);
+        if (pathProblem !== undefined) this.report(pointer(at, 'operations', name, 'path'), 'invalidPath', `the path of operation '${name}' ${pathProblem}`);
+        if ('input' in operation) {
+          const schemaProblem = operationSchemaProblem(operation['input']);
+          if (schemaProblem !== undefined) this.report(pointer(at, 'operations', name, 'input'), 'invalidSchema', `the input schema of operation '${name}' does not compile: ${schemaProblem}`);
+        }
+      }
+      for (const reference of secretReferencesIn(connector as JsonValue)) this.checkSecretExists(reference.name, `${at}${reference.pointer}/$secret`);
+    }
   }
 
   private checkInputDefaults(): void {
