@@ -33,6 +33,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   [ErrorCodes.requestBodyTooLarge]: 413,
   [ErrorCodes.preconditionRequired]: 428,
   [SecretErrorCodes.invalidName]: 400,
+  [SecretErrorCodes.reservedName]: 400,
   [SecretErrorCodes.invalidValue]: 400,
   [ArtifactErrorCodes.invalidName]: 400,
   [WebhookErrorCodes.notFound]: 404,
