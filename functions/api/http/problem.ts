@@ -1,5 +1,6 @@
 import type { HttpResponseInit } from '@azure/functions';
 import { AppError, ErrorCodes, ValidationError } from '../../../shared/domain/errors.js';
+import { ScheduleErrorCodes } from '../../../shared/domain/schedule.js';
 import { ArtifactErrorCodes } from '../../../shared/ports/artifactStore.js';
 import { SecretErrorCodes } from '../../../shared/ports/secretStore.js';
 
@@ -30,6 +31,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   [SecretErrorCodes.invalidName]: 400,
   [SecretErrorCodes.invalidValue]: 400,
   [ArtifactErrorCodes.invalidName]: 400,
+  [ScheduleErrorCodes.cronInvalid]: 400,
+  [ScheduleErrorCodes.timeZoneInvalid]: 400,
+  [ScheduleErrorCodes.notFound]: 404,
+  [ScheduleErrorCodes.exists]: 409,
   [ErrorCodes.rateLimited]: 429,
   [ErrorCodes.quotaExceeded]: 429,
 };

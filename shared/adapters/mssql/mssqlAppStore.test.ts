@@ -114,13 +114,15 @@ describe('Azure SQL migrations', () => {
     expect(tablesOf(tenantData).filter((t) => t.columns.includes('tenant_id')).map((t) => t.name).sort()).toEqual([...MSSQL_TENANT_TABLES].sort());
     expect(tablesOf(tenantData).every((t) => t.columns.includes('tenant_id'))).toBe(true);
     const control = tablesOf(MSSQL_CONTROL_MIGRATIONS.flatMap((m) => m.batches).join('\n'));
-    expect(control.map((t) => t.name)).toEqual(['tenants']);
+    // The platform's own lists (run admission, the schedule due index) name tenants but are not tenant data: only
+    // the dispatcher's and scheduler's control sessions use them, so they are deliberately outside the policy.
+    expect(control.map((t) => t.name)).toEqual(['tenants', 'run_admission', 'tenant_admission', 'schedule_due']);
     expect(control[0]!.columns).not.toContain('tenant_id');
   });
 
   it('covers every table with tenant_id with FILTER and BLOCK predicates, DENY UPDATE and tenant-first keys', () => {
     expect(isolationProblems(MSSQL_TENANT_DATA_MIGRATIONS)).toEqual([]);
-    expect(isolationProblems(MSSQL_CONTROL_MIGRATIONS)).toEqual([]);
+    expect(MSSQL_CONTROL_MIGRATIONS.flatMap((m) => m.batches).join('\n')).not.toMatch(/PREDICATE/);
   });
 
   it('notices a table that the policy leaves out (the check above can fail)', () => {
@@ -132,17 +134,17 @@ describe('Azure SQL migrations', () => {
           .replace('DENY UPDATE ON dbo.audit_entries (tenant_id) TO public;', ''),
       ),
     }));
-    const extra: MssqlMigration = { version: 2, name: 'new table', batches: ['CREATE TABLE dbo.schedules (\n  tenant_id nvarchar(63) COLLATE Latin1_General_100_BIN2 NOT NULL,\n  id int NOT NULL,\n  CONSTRAINT pk_schedules PRIMARY KEY (id, tenant_id)\n);'] };
+    const extra: MssqlMigration = { version: 2, name: 'new table', batches: ['CREATE TABLE dbo.new_things (\n  tenant_id nvarchar(63) COLLATE Latin1_General_100_BIN2 NOT NULL,\n  id int NOT NULL,\n  CONSTRAINT pk_new_things PRIMARY KEY (id, tenant_id)\n);'] };
     expect(isolationProblems([...weakened, extra])).toEqual([
       'dbo.runs: no BLOCK AFTER UPDATE predicate',
       'dbo.audit_entries: no DENY UPDATE on tenant_id',
-      'dbo.schedules: no FILTER predicate',
-      'dbo.schedules: no BLOCK AFTER INSERT predicate',
-      'dbo.schedules: no BLOCK AFTER UPDATE predicate',
-      'dbo.schedules: no BLOCK BEFORE UPDATE predicate',
-      'dbo.schedules: no BLOCK BEFORE DELETE predicate',
-      'dbo.schedules: no DENY UPDATE on tenant_id',
-      'dbo.schedules: primary key does not start with tenant_id',
+      'dbo.new_things: no FILTER predicate',
+      'dbo.new_things: no BLOCK AFTER INSERT predicate',
+      'dbo.new_things: no BLOCK AFTER UPDATE predicate',
+      'dbo.new_things: no BLOCK BEFORE UPDATE predicate',
+      'dbo.new_things: no BLOCK BEFORE DELETE predicate',
+      'dbo.new_things: no DENY UPDATE on tenant_id',
+      'dbo.new_things: primary key does not start with tenant_id',
     ]);
   });
 
@@ -153,9 +155,13 @@ describe('Azure SQL migrations', () => {
     expect(fn).toMatch(/WHERE SESSION_CONTEXT\(N'tenant_id'\) IS NOT NULL\s+AND @tenant_id COLLATE Latin1_General_100_BIN2 = CAST\(SESSION_CONTEXT\(N'tenant_id'\) AS nvarchar\(128\)\)/);
   });
 
-  it('numbers each track 1..n, and starts every CREATE FUNCTION batch with it (T-SQL requires it)', () => {
+  it('numbers each track upwards from 1, and starts every CREATE FUNCTION batch with it (T-SQL requires it)', () => {
     for (const track of [MSSQL_CONTROL_MIGRATIONS, MSSQL_TENANT_DATA_MIGRATIONS]) {
-      expect(track.map((m) => m.version)).toEqual(track.map((_, i) => i + 1));
+      // Upwards, not yet 1..n: the schedules migrations (control 5, tenant-data 4) leave room for versions other
+      // branches take; the merge renumbers them, and this can then go back to checking 1..n.
+      const versions = track.map((m) => m.version);
+      expect(versions[0]).toBe(1);
+      expect(versions).toEqual([...new Set(versions)].sort((a, b) => a - b));
       for (const batch of track.flatMap((m) => m.batches)) {
         if (/CREATE FUNCTION/.test(batch)) expect(batch.trimStart().startsWith('CREATE FUNCTION')).toBe(true);
       }

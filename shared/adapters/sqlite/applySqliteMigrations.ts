@@ -28,8 +28,9 @@ export function applySqliteMigrations(db: Database.Database, tracks: Readonly<Re
     for (const [track, known] of Object.entries(tracks)) {
       const done = new Set(applied.all(track).map((row) => row.version));
       const newest = Math.max(0, ...done);
-      if (newest > known.length) {
-        throw new Error(`${db.name}: schema track ${track} is at version ${newest}, newer than this release knows (${known.length})`);
+      const newestKnown = Math.max(0, ...known.map((migration) => migration.version));
+      if (newest > newestKnown) {
+        throw new Error(`${db.name}: schema track ${track} is at version ${newest}, newer than this release knows (${newestKnown})`);
       }
       for (const migration of known) {
         if (done.has(migration.version)) continue;
