@@ -14,7 +14,7 @@ import {
 } from '../domain/schedule.js';
 import type { Tenant } from '../domain/tenant.js';
 import type { AppStore, Page, PageOptions, ScheduleChanges, TenantDataStore } from '../ports/appStore.js';
-import type { DueSchedule, ScheduleDueIndex } from '../ports/scheduleDueIndex.js';
+import type { ClaimedFire, DueSchedule, ScheduleDueIndex } from '../ports/scheduleDueIndex.js';
 import type { RequestContext } from './requestContext.js';
 import { createScheduleSchema, updateScheduleSchema } from './requestSchemas.js';
 import { startRun } from './runUseCases.js';
@@ -278,7 +278,7 @@ async function fire(
   tenant: Tenant,
   data: TenantDataStore,
   schedule: Schedule,
-  planned: { scheduledTime: string; missedFires: number },
+  planned: ClaimedFire,
   now: Date,
   deps: SchedulerDependencies,
   tick: SchedulerTick,

@@ -101,9 +101,12 @@ export interface AuditRepository {
 /** What a schedule's owner can change (the scheduler changes `status` and `lastError` too). */
 export type ScheduleChanges = Partial<Pick<Schedule, 'cron' | 'timeZone' | 'input' | 'version' | 'missedFirePolicy' | 'status' | 'lastError'>>;
 
+/** What creating a schedule takes: the rest (fire bookkeeping, timestamps, revision) the store fills in. */
+export type NewSchedule = Omit<Schedule, 'tenantId' | 'createdAt' | 'updatedAt' | 'revision' | 'lastFireTime' | 'lastRunId' | 'lastError'>;
+
 export interface ScheduleRepository {
   /** Throws `SCHEDULE.ALREADY_EXISTS`, or `WORKFLOW.NOT_FOUND` when the workflow does not exist. */
-  create(schedule: Omit<Schedule, 'tenantId' | 'createdAt' | 'updatedAt' | 'revision' | 'lastFireTime' | 'lastRunId' | 'lastError'>): Promise<Schedule>;
+  create(schedule: NewSchedule): Promise<Schedule>;
   get(scheduleId: string): Promise<Schedule | undefined>;
   /** By id ascending. */
   list(options: PageOptions & { workflowId?: string }): Promise<Page<Schedule>>;

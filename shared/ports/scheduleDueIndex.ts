@@ -1,9 +1,13 @@
-/** A fire the scheduler claimed and has not finished yet (its run may or may not exist). */
-export interface PendingFire {
+/** A fire being claimed: the slot and the earlier slots its one run stands for. */
+export interface ClaimedFire {
   /** The slot (ISO 8601 UTC): with the schedule id, it makes the run's idempotency key. */
   scheduledTime: string;
   /** Earlier slots this one run stands for (runOnce after downtime). */
   missedFires: number;
+}
+
+/** A fire the scheduler claimed and has not finished yet (its run may or may not exist). */
+export interface PendingFire extends ClaimedFire {
   /** Until when the claimer owns it; after that, another scheduler finishes it. */
   leaseUntil: string;
 }
@@ -43,14 +47,7 @@ export interface ScheduleDueIndex {
    * Claims the slot `expected`: only if the next fire time is still `expected` and no fire is pending, sets it to
    * `next` and records `fire` (if any) as pending until `leaseUntil`. True when this call claimed it.
    */
-  claim(
-    tenantId: string,
-    scheduleId: string,
-    expected: string,
-    next: string | null,
-    fire: { scheduledTime: string; missedFires: number } | null,
-    leaseUntil: string,
-  ): Promise<boolean>;
+  claim(tenantId: string, scheduleId: string, expected: string, next: string | null, fire: ClaimedFire | null, leaseUntil: string): Promise<boolean>;
   /** Takes over a pending fire whose lease `expiredLease` ran out: true when this call got the new lease. */
   reclaim(tenantId: string, scheduleId: string, scheduledTime: string, expiredLease: string, leaseUntil: string): Promise<boolean>;
   /** Marks the pending fire of `scheduledTime` done (its run exists, or it failed for good). */

@@ -16,6 +16,7 @@ import type {
   Precondition,
   RunQuery,
   RunRepository,
+  NewSchedule,
   ScheduleChanges,
   ScheduleRepository,
   TenantDataStore,
@@ -1053,7 +1054,7 @@ class MssqlScheduleRepository implements ScheduleRepository {
     return rows[0];
   }
 
-  async create(input: Omit<Schedule, 'tenantId' | 'createdAt' | 'updatedAt' | 'revision' | 'lastFireTime' | 'lastRunId' | 'lastError'>): Promise<Schedule> {
+  async create(input: NewSchedule): Promise<Schedule> {
     const at = now();
     return this.scope.run((s) =>
       s.transaction(async () => {

@@ -1,4 +1,4 @@
-import type { DueSchedule, ScheduleDueIndex } from '../../ports/scheduleDueIndex.js';
+import type { ClaimedFire, DueSchedule, ScheduleDueIndex } from '../../ports/scheduleDueIndex.js';
 import { dueScheduleFromRow, SCHEDULE_DUE_COLUMNS, type ScheduleDueRow } from '../storeSupport/storeRows.js';
 import { isoTimestamp, isoTimestampOrNull } from '../storeSupport/storeSupport.js';
 import { int, nvarchar, type SqlRow, type SqlSession, type SqlSessions, timestamp } from './mssqlSession.js';
@@ -60,14 +60,7 @@ export class MssqlScheduleDueIndex implements ScheduleDueIndex {
     return rows.map(dueScheduleFromRow);
   }
 
-  claim(
-    tenantId: string,
-    scheduleId: string,
-    expected: string,
-    next: string | null,
-    fire: { scheduledTime: string; missedFires: number } | null,
-    leaseUntil: string,
-  ): Promise<boolean> {
+  claim(tenantId: string, scheduleId: string, expected: string, next: string | null, fire: ClaimedFire | null, leaseUntil: string): Promise<boolean> {
     return this.changed(
       `UPDATE dbo.schedule_due SET next_fire_at = @next, pending_fire_at = @fire, pending_missed = @missed, lease_until = @lease
        WHERE tenant_id = @tenant AND schedule_id = @schedule AND next_fire_at = @expected AND pending_fire_at IS NULL`,

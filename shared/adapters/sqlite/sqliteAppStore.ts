@@ -18,6 +18,7 @@ import type {
   Precondition,
   RunQuery,
   RunRepository,
+  NewSchedule,
   ScheduleChanges,
   ScheduleRepository,
   TenantDataStore,
@@ -835,7 +836,7 @@ class SqliteScheduleRepository implements ScheduleRepository {
     return this.scope.get<ScheduleRow>(`SELECT ${SCHEDULE_COLUMNS} FROM schedules WHERE tenant_id = @tenant_id AND id = @id`, { id: scheduleId });
   }
 
-  async create(input: Omit<Schedule, 'tenantId' | 'createdAt' | 'updatedAt' | 'revision' | 'lastFireTime' | 'lastRunId' | 'lastError'>): Promise<Schedule> {
+  async create(input: NewSchedule): Promise<Schedule> {
     const at = now();
     return this.scope.transaction(() => {
       if (this.scope.get('SELECT 1 FROM workflows WHERE tenant_id = @tenant_id AND id = @id', { id: input.workflowId }) === undefined) {

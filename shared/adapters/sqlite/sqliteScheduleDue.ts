@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { DueSchedule, ScheduleDueIndex } from '../../ports/scheduleDueIndex.js';
+import type { ClaimedFire, DueSchedule, ScheduleDueIndex } from '../../ports/scheduleDueIndex.js';
 import { dueScheduleFromRow, SCHEDULE_DUE_COLUMNS, type ScheduleDueRow } from '../storeSupport/storeRows.js';
 import { isoTimestamp, isoTimestampOrNull } from '../storeSupport/storeSupport.js';
 import { prepare } from './preparedStatement.js';
@@ -43,14 +43,7 @@ export class SqliteScheduleDueIndex implements ScheduleDueIndex {
     return rows.map(dueScheduleFromRow);
   }
 
-  async claim(
-    tenantId: string,
-    scheduleId: string,
-    expected: string,
-    next: string | null,
-    fire: { scheduledTime: string; missedFires: number } | null,
-    leaseUntil: string,
-  ): Promise<boolean> {
+  async claim(tenantId: string, scheduleId: string, expected: string, next: string | null, fire: ClaimedFire | null, leaseUntil: string): Promise<boolean> {
     return (
       prepare(
         this.db(),
