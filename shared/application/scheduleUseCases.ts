@@ -93,7 +93,10 @@ export function upcomingFireTimes(schedule: Schedule, now: Date, count: number):
     .map((time) => time.toISOString());
 }
 
-/** Puts the schedule's next fire in the due index (active) or takes it out (paused, errored). */
+/**
+ * Puts the schedule's next fire in the due index (active) or takes it out (paused, errored), after its row was
+ * written: a scheduler that meets the entry in between reads the row, and fires only an active schedule.
+ */
 async function syncDue(tenantId: string, schedule: Schedule, now: Date, due: ScheduleDueIndex): Promise<void> {
   if (schedule.status === 'active') await due.set(tenantId, schedule.id, nextFireTime(CronSpec.parse(schedule.cron, schedule.timeZone), now));
   else await due.remove(tenantId, schedule.id);
@@ -132,7 +135,10 @@ export async function updateSchedule(
   return updated;
 }
 
-/** `:pause` / `:resume`. Resuming starts from now: slots that passed while paused are not fired. Idempotent. */
+/**
+ * `:pause` / `:resume`. Resuming starts from now: slots that passed while paused are not fired. Idempotent; resuming
+ * an active schedule keeps its next slot (and puts one in the due index if a crash left it without).
+ */
 export async function setScheduleEnabled(
   ctx: RequestContext,
   tenantId: string,
@@ -144,19 +150,22 @@ export async function setScheduleEnabled(
   const current = await getSchedule(scheduleId, deps);
   const status = enabled ? 'active' : 'paused';
   if (enabled) CronSpec.parse(current.cron, current.timeZone);
-  const updated =
-    current.status === status && (ifRevision === undefined || ifRevision === current.revision)
-      ? current
-      : await deps.data.schedules.update(scheduleId, enabled ? { status, lastError: null } : { status }, ifRevision === undefined ? {} : { ifRevision });
-  await syncDue(tenantId, updated, ctx.now, deps.due);
+  const unchanged = current.status === status && (ifRevision === undefined || ifRevision === current.revision);
+  const updated = unchanged
+    ? current
+    : await deps.data.schedules.update(scheduleId, enabled ? { status, lastError: null } : { status }, ifRevision === undefined ? {} : { ifRevision });
+  if (!unchanged || !enabled || (await deps.due.get(tenantId, scheduleId)) === undefined) await syncDue(tenantId, updated, ctx.now, deps.due);
   return updated;
 }
 
-/** `DELETE .../schedules/{id}`: idempotent. The due entry goes first, so a schedule never fires after this. */
+/**
+ * `DELETE .../schedules/{id}`: idempotent. The row goes first, then its due entry: a scheduler meeting the entry in
+ * between finds no schedule and drops it, so nothing fires after the delete.
+ */
 export async function deleteSchedule(tenantId: string, scheduleId: string, ifRevision: number | undefined, deps: ScheduleDependencies): Promise<void> {
   if (ifRevision !== undefined) await getSchedule(scheduleId, deps);
-  await deps.due.remove(tenantId, scheduleId);
   await deps.data.schedules.delete(scheduleId, ifRevision === undefined ? {} : { ifRevision });
+  await deps.due.remove(tenantId, scheduleId);
 }
 
 /**

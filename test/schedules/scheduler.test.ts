@@ -6,6 +6,7 @@ import { createSqliteAppStore } from '../../shared/adapters/sqlite/index.js';
 import type { RequestContext } from '../../shared/application/requestContext.js';
 import {
   createSchedule,
+  deleteSchedule,
   FIRE_LEASE_MS,
   fireDueSchedules,
   type SchedulerTick,
@@ -165,6 +166,24 @@ describe('scheduler tick', () => {
     expect((await tick(T('2026-05-01T12:10:30Z'))).claimed).toBe(0);
     expect((await tick(T('2026-05-01T13:00:00Z'))).started).toBe(1);
     expect(await runsOf('p')).toHaveLength(1);
+  });
+
+  it('keeps firing a schedule whose delete was refused (stale If-Match), and repairs a lost due entry on resume', async () => {
+    await schedule({ id: 'keep' });
+    const deps = { data, due: store.scheduleDue };
+    await expect(deleteSchedule('acme', 'keep', 7, deps)).rejects.toMatchObject({ code: 'REQUEST.PRECONDITION_FAILED' });
+    expect((await store.scheduleDue.get('acme', 'keep'))?.nextFireTime).toBe('2026-05-01T10:00:00.000Z');
+    // A crash between writing the row and the due entry leaves an active schedule without one; resume puts it back.
+    await store.scheduleDue.remove('acme', 'keep');
+    await setScheduleEnabled(ctx(T('2026-05-01T10:20:00Z')), 'acme', 'keep', true, undefined, deps);
+    expect((await store.scheduleDue.get('acme', 'keep'))?.nextFireTime).toBe('2026-05-01T11:00:00.000Z');
+    // Resuming an active schedule with its entry in place leaves its next slot alone.
+    await store.scheduleDue.set('acme', 'keep', '2026-05-01T10:00:00.000Z');
+    await setScheduleEnabled(ctx(T('2026-05-01T10:00:20Z')), 'acme', 'keep', true, undefined, deps);
+    expect((await tick(T('2026-05-01T10:00:30Z'))).started).toBe(1);
+    await deleteSchedule('acme', 'keep', undefined, deps);
+    expect(await store.scheduleDue.get('acme', 'keep')).toBeUndefined();
+    expect(await data.schedules.get('keep')).toBeUndefined();
   });
 
   it('lets a suspended tenant\'s slots pass without runs, and fires again once it is active', async () => {

@@ -26,11 +26,14 @@ export class MssqlScheduleDueIndex implements ScheduleDueIndex {
 
   async set(tenantId: string, scheduleId: string, nextFireTime: string | null): Promise<void> {
     const next = isoTimestampOrNull(nextFireTime, 'nextFireTime');
+    // One transaction: the key-range lock HOLDLOCK takes on a missing row makes a concurrent set wait, then update.
     await this.control((s) =>
-      s.query(
-        `UPDATE dbo.schedule_due WITH (UPDLOCK, HOLDLOCK) SET next_fire_at = @next WHERE tenant_id = @tenant AND schedule_id = @schedule;
-         IF @@ROWCOUNT = 0 INSERT INTO dbo.schedule_due (tenant_id, schedule_id, next_fire_at) VALUES (@tenant, @schedule, @next);`,
-        { ...key(tenantId, scheduleId), next: timestamp(next) },
+      s.transaction(() =>
+        s.query(
+          `UPDATE dbo.schedule_due WITH (UPDLOCK, HOLDLOCK) SET next_fire_at = @next WHERE tenant_id = @tenant AND schedule_id = @schedule;
+           IF @@ROWCOUNT = 0 INSERT INTO dbo.schedule_due (tenant_id, schedule_id, next_fire_at) VALUES (@tenant, @schedule, @next);`,
+          { ...key(tenantId, scheduleId), next: timestamp(next) },
+        ),
       ),
     );
   }
