@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runAppStoreContract } from '../../ports/appStore.contract.js';
-import { createMssqlAppStore } from './mssqlAppStore.js';
-import { type MssqlMigration, MSSQL_CONTROL_MIGRATIONS, MSSQL_TENANT_DATA_MIGRATIONS, MSSQL_TENANT_TABLES } from './mssqlMigrations.js';
+import { createMssqlAppStore, RLS_SWEEP_SQL } from './mssqlAppStore.js';
+import { type MssqlMigration, MSSQL_CONTROL_MIGRATIONS, MSSQL_CONTROL_PLANE_TENANT_TABLES, MSSQL_TENANT_DATA_MIGRATIONS, MSSQL_TENANT_TABLES } from './mssqlMigrations.js';
 
 const connectionString = process.env['AZURE_SQL_CONNECTION_STRING'];
 const skip = connectionString
@@ -124,7 +124,9 @@ describe('Azure SQL migrations', () => {
   it('covers every table with tenant_id with FILTER and BLOCK predicates, DENY UPDATE and tenant-first keys', () => {
     expect(isolationProblems(MSSQL_TENANT_DATA_MIGRATIONS)).toEqual([]);
     // The admission and schedule-due tables carry tenant_id as data of the control plane, outside the policy by design.
-    expect(isolationProblems(MSSQL_CONTROL_MIGRATIONS).filter((problem) => !/^dbo\.(run_admission|tenant_admission|schedule_due):|^the security policy/.test(problem))).toEqual([]);
+    const outside = new RegExp(`^dbo\\.(${MSSQL_CONTROL_PLANE_TENANT_TABLES.join('|')}):|^the security policy`);
+    expect(isolationProblems(MSSQL_CONTROL_MIGRATIONS).filter((problem) => !outside.test(problem))).toEqual([]);
+    expect(RLS_SWEEP_SQL).toContain("t.name IN (N'run_admission', N'tenant_admission', N'schedule_due')");
     expect(MSSQL_CONTROL_MIGRATIONS.flatMap((m) => m.batches).join('\n')).not.toMatch(/PREDICATE/);
   });
 

@@ -32,6 +32,7 @@ import {
   type MssqlMigrationTrack,
   MSSQL_TENANT_TABLES,
   mssqlMigrations,
+  MSSQL_CONTROL_PLANE_TENANT_TABLES,
 } from './mssqlMigrations.js';
 import {
   int,
@@ -1146,11 +1147,15 @@ class MssqlScheduleRepository implements ScheduleRepository {
 
 // -------------------------------------------------------------------------------------- RLS self-test
 
-/** The catalog sweep: tenant_id tables without an enabled FILTER predicate and both AFTER block predicates. */
+/**
+ * The catalog sweep: tenant_id tables without an enabled FILTER predicate and both AFTER block predicates (the
+ * control-plane tables that name tenants are outside the policy by design: MSSQL_CONTROL_PLANE_TENANT_TABLES).
+ */
 export const RLS_SWEEP_SQL = `SELECT s.name + N'.' + t.name AS table_name
 FROM sys.tables AS t
 JOIN sys.schemas AS s ON s.schema_id = t.schema_id
 WHERE EXISTS (SELECT 1 FROM sys.columns AS c WHERE c.object_id = t.object_id AND c.name = N'tenant_id')
+  AND NOT (s.name = N'dbo' AND t.name IN (${MSSQL_CONTROL_PLANE_TENANT_TABLES.map((table) => `N'${table}'`).join(', ')}))
   AND (
     NOT EXISTS (
       SELECT 1 FROM sys.security_predicates AS p JOIN sys.security_policies AS sp ON sp.object_id = p.object_id

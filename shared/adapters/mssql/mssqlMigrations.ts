@@ -376,6 +376,12 @@ export const MSSQL_TENANT_DATA_MIGRATIONS: readonly MssqlMigration[] = [
   },
 ];
 
+/**
+ * Control-plane tables that name tenants without being tenant data (the platform's admission list, the schedule
+ * due index): read and written only by control sessions, so deliberately outside row-level security.
+ */
+export const MSSQL_CONTROL_PLANE_TENANT_TABLES = ['run_admission', 'tenant_admission', 'schedule_due'] as const;
+
 /** The tenant tables, children first: the order in which a tenant's rows are deleted. */
 export const MSSQL_TENANT_TABLES = ['hook_deliveries', 'hooks', 'run_usage', 'step_executions', 'runs', 'schedules', 'workflow_versions', 'workflows', 'audit_entries'] as const;
 
