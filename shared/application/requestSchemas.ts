@@ -1,4 +1,5 @@
 import { TENANT_EGRESS_LIMITS } from '../domain/egress.js';
+import { MISSED_FIRE_POLICIES, SCHEDULE_INPUT_KEY } from '../domain/schedule.js';
 import { TENANT_PLACEMENTS, TENANT_STATUSES, TENANT_TIERS } from '../domain/tenant.js';
 
 /**
@@ -163,4 +164,39 @@ export const rotateHookSecretSchema = {
   properties: {
     gracePeriodSeconds: { type: 'integer', minimum: 0, maximum: 7 * 24 * 3600, default: 24 * 3600, description: 'How long the previous secret stays valid.' },
   },
+} as const;
+
+const scheduleFields = {
+  cron: {
+    type: 'string',
+    minLength: 1,
+    maxLength: 200,
+    description: '5 fields (minute hour day-of-month month day-of-week) or 6 (second first; the second must be one number). croner syntax.',
+  },
+  timeZone: { type: 'string', minLength: 1, maxLength: 64, description: 'IANA time zone the cron is evaluated in, e.g. Europe/Berlin or UTC.' },
+  input: { type: 'object', description: `The run input; each run also gets '${SCHEDULE_INPUT_KEY}' (schedule id, scheduled time, missed fires).` },
+  version: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'null' }], description: 'A pinned published version; null or absent: the latest at fire time.' },
+  missedFirePolicy: { enum: [...MISSED_FIRE_POLICIES], description: 'After downtime: skip missed fires, or start one run for all of them.' },
+  enabled: { type: 'boolean', description: 'false creates (or puts) the schedule paused.' },
+} as const;
+
+export const createScheduleSchema = {
+  $id: 'CreateScheduleRequest',
+  type: 'object',
+  additionalProperties: false,
+  required: ['workflowId', 'cron', 'timeZone'],
+  properties: {
+    id: { ...workflowId, description: 'Unique per tenant; lower-case letters, digits, hyphens. Default: generated.' },
+    workflowId,
+    ...scheduleFields,
+  },
+} as const;
+
+export const updateScheduleSchema = {
+  $id: 'UpdateScheduleRequest',
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  description: 'The fields to change (a merge patch); absent fields keep their value.',
+  properties: scheduleFields,
 } as const;

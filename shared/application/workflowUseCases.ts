@@ -4,7 +4,9 @@ import type { Tenant } from '../domain/tenant.js';
 import type { Workflow, WorkflowVersion } from '../domain/workflow.js';
 import { validateDefinition, type ValidationContext, type WorkflowDefinition } from '../domain/workflow-language/index.js';
 import type { Page, PageOptions, TenantDataStore } from '../ports/appStore.js';
+import type { ScheduleDueIndex } from '../ports/scheduleDueIndex.js';
 import type { RequestContext } from './requestContext.js';
+import { forgetSchedules } from './scheduleUseCases.js';
 import { createWorkflowSchema, updateWorkflowSchema, validateWorkflowSchema } from './requestSchemas.js';
 import { validateRequest } from './validateRequest.js';
 
@@ -86,8 +88,15 @@ export async function updateWorkflow(workflowId: string, body: unknown, ifRevisi
   return deps.data.workflows.updateDraft(workflowId, { name: request.name, description: request.description ?? '', draft: request.definition }, { ifRevision });
 }
 
-export async function deleteWorkflow(workflowId: string, ifRevision: number | undefined, deps: Pick<WorkflowDependencies, 'data'>): Promise<void> {
+/** Deletes the workflow with its versions and schedules; its schedules' due entries go after (see forgetSchedules). */
+export async function deleteWorkflow(
+  workflowId: string,
+  ifRevision: number | undefined,
+  deps: Pick<WorkflowDependencies, 'data'> & { scheduleDue: ScheduleDueIndex },
+): Promise<void> {
+  const schedules = await deps.data.schedules.listIdsByWorkflow(workflowId);
   await deps.data.workflows.delete(workflowId, ifRevision === undefined ? {} : { ifRevision });
+  await forgetSchedules(deps.data.tenantId, schedules, deps.scheduleDue);
 }
 
 /** Freezes the draft as the next immutable version, after validating it again (secrets may have changed). */

@@ -27,7 +27,7 @@ import { type AppConfig, loadAppConfig } from '../config/appConfig.js';
 import type { AppStore } from '../ports/appStore.js';
 import type { HealthCheckResult, HealthProbe } from '../ports/healthProbe.js';
 import type { RateLimiter } from '../ports/rateLimiter.js';
-import type { SecretStore } from '../ports/secretStore.js';
+import { isReservedSecretName, type SecretStore } from '../ports/secretStore.js';
 import type { ArtifactStore } from '../ports/artifactStore.js';
 import type { CircuitBreakerStore } from '../ports/circuitBreaker.js';
 import type { TokenValidator } from '../ports/tokenValidator.js';
@@ -132,7 +132,8 @@ export function createContainer(config: AppConfig = loadAppConfig(), env: NodeJS
     get secretStore() {
       return secrets.get();
     },
-    secretNames: (tenantId) => secrets.get().names(tenantId),
+    // Reserved names (webhook signing secrets) are not the tenant's to reference in definitions.
+    secretNames: async (tenantId) => new Set([...(await secrets.get().names(tenantId))].filter((name) => !isReservedSecretName(name))),
     async dispose() {
       await connectorRegistry.close();
       await appStore.close();

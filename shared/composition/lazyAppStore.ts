@@ -1,5 +1,6 @@
 import type { AppStore, HookIndex, TenantDataStore, TenantRepository } from '../ports/appStore.js';
 import type { RunAdmission } from '../ports/runAdmission.js';
+import type { ScheduleDueIndex } from '../ports/scheduleDueIndex.js';
 
 /**
  * An AppStore whose backing store is created on first use (Azure SQL needs an async connect and migrations,
@@ -32,6 +33,7 @@ export function lazyAppStore(create: () => Promise<AppStore>): AppStore & { crea
     tenants: deferred<TenantRepository>((store) => store.tenants),
     admission: deferred<RunAdmission>((store) => store.admission),
     hookIndex: deferred<HookIndex>((store) => store.hookIndex),
+    scheduleDue: deferred<ScheduleDueIndex>((store) => store.scheduleDue),
     forTenant: async (tenantId: string): Promise<TenantDataStore> => (await get()).forTenant(tenantId),
     ping: async () => (await get()).ping(),
     close: async () => {

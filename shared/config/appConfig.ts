@@ -47,6 +47,21 @@ function parseMaxActiveRuns(value: string | undefined): number {
   return runs;
 }
 
+/** The `scheduler` timer's schedule in production: every minute, at second 0. */
+export const SCHEDULER_TICK = '0 * * * * *';
+
+/**
+ * The `scheduler` timer's NCRONTAB schedule: {@link SCHEDULER_TICK}, or `AIQ_SCHEDULER_TICK` in Development only
+ * (a faster tick for tests and demos; a production app always ticks each minute). Read at registration time,
+ * before the rest of the configuration, so it parses just this setting.
+ */
+export function schedulerTickSchedule(env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[SettingNames.schedulerTick]?.trim();
+  if (env[SettingNames.environment] !== 'Development' || !value) return SCHEDULER_TICK;
+  if (value.split(/\s+/).length !== 6) throw new ConfigError(SettingNames.schedulerTick, `'${value.slice(0, 40)}' is not a 6-field NCRONTAB expression.`);
+  return value;
+}
+
 /** A setting has a value the app cannot use; the message names the setting. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -52,6 +52,11 @@ export const SettingNames = {
    * approvals included). Queued runs beyond it wait in the admission list and start by tier, then fairly by tenant.
    */
   maxActiveRuns: 'AIQ_MAX_ACTIVE_RUNS',
+  /**
+   * Development only (ignored elsewhere): the NCRONTAB schedule of the `scheduler` timer instead of every minute
+   * (`0 * * * * *`), e.g. `*\/5 * * * * *` so that end-to-end tests see fires within seconds of their slot.
+   */
+  schedulerTick: 'AIQ_SCHEDULER_TICK',
 } as const;
 
 export type SettingName = (typeof SettingNames)[keyof typeof SettingNames];

@@ -90,8 +90,11 @@ export interface HookDeliverySummary extends Omit<HookDelivery, 'payload'> {
 
 /** The secret store name of a hook's signing secret. */
 export function hookSecretName(hookId: string): string {
-  return `hook-${hookId}`;
+  return `${HOOK_SECRET_PREFIX}${hookId}`;
 }
+
+/** The prefix of hook signing secrets in a tenant's secret store: reserved to the platform (see isReservedSecretName). */
+export const HOOK_SECRET_PREFIX = 'hook-';
 
 /** Stable codes of webhook problems (problem.ts maps them to statuses). */
 export const WebhookErrorCodes = {

@@ -12,6 +12,9 @@
  * - Revisions start at 1 and increase by one on every change (publishing changes the workflow).
  * - Timestamps are ISO 8601 UTC strings as `Date#toISOString()` writes them.
  * - `audit.append` is idempotent by entry id; `putStep` requires the run to exist in the tenant.
+ * - Schedules list by id; deleting a workflow deletes its schedules; `recordFire` leaves the revision. The due
+ *   index claims each slot once (compare-and-set), keeps a claimed fire pending until finished, and lists it
+ *   again once its lease expires.
  *
  * The suite is written for a store that other runs may share (Azure SQL): every test uses fresh random ids,
  * never assumes an empty tenant registry, and deletes the tenants it created.
@@ -25,6 +28,7 @@ import type { Run, RunStatus, StepExecution } from '../domain/run.js';
 import { DEFAULT_QUOTAS, type Tenant, type TenantPlacement, type TenantTier } from '../domain/tenant.js';
 import type { AppStore, Page, PageOptions, TenantDataStore } from './appStore.js';
 import type { AdmissionTicket } from './runAdmission.js';
+import type { Schedule } from '../domain/schedule.js';
 
 /** Options of {@link runAppStoreContract}. */
 export interface AppStoreContractOptions {
@@ -793,6 +797,120 @@ export function runAppStoreContract(options: AppStoreContractOptions): void {
         expect(await store.hookIndex.tenantOf(other)).toBeUndefined();
         await store.tenants.delete(a.tenantId);
         expect(await store.hookIndex.tenantOf(hookId)).toBeUndefined();
+      });
+    });
+
+    describe('schedules', () => {
+      type ScheduleInput = Parameters<TenantDataStore['schedules']['create']>[0];
+      function scheduleInput(id: string, workflowId: string, overrides: Partial<ScheduleInput> = {}): ScheduleInput {
+        return { id, workflowId, cron: '0 * * * *', timeZone: 'Europe/Berlin', input: { to: 'ops', n: 1 }, version: null, missedFirePolicy: 'skip', status: 'active', createdBy: 'user-1', ...overrides };
+      }
+
+      test('creates, gets, lists, updates and deletes schedules, with revisions and preconditions', async () => {
+        const data = await dataOf();
+        await data.workflows.create({ id: 'wf', name: 'wf', description: '', draft: draft('a'), createdBy: 'u' });
+        await data.workflows.create({ id: 'other', name: 'other', description: '', draft: draft('b'), createdBy: 'u' });
+        const created = await data.schedules.create(scheduleInput('s-b', 'wf', { version: 3, missedFirePolicy: 'runOnce' }));
+        expect(created).toMatchObject<Partial<Schedule>>({
+          tenantId: data.tenantId,
+          id: 's-b',
+          workflowId: 'wf',
+          cron: '0 * * * *',
+          timeZone: 'Europe/Berlin',
+          input: { to: 'ops', n: 1 },
+          version: 3,
+          missedFirePolicy: 'runOnce',
+          status: 'active',
+          lastFireTime: null,
+          lastRunId: null,
+          lastError: null,
+          createdBy: 'user-1',
+          revision: 1,
+        });
+        expect(await data.schedules.get('s-b')).toEqual(created);
+        await expectAppError(data.schedules.create(scheduleInput('s-b', 'wf')), 'SCHEDULE.ALREADY_EXISTS');
+        await expectAppError(data.schedules.create(scheduleInput('s-x', 'missing')), ErrorCodes.workflowNotFound);
+        await data.schedules.create(scheduleInput('s-a', 'other'));
+        await data.schedules.create(scheduleInput('s-c', 'wf'));
+        expect(await data.schedules.count()).toBe(3);
+        const all = await readAllPages((page) => data.schedules.list(page), 2);
+        expect(all.items.map((schedule) => schedule.id)).toEqual(['s-a', 's-b', 's-c']);
+        expect((await data.schedules.list({ workflowId: 'wf' })).items.map((schedule) => schedule.id)).toEqual(['s-b', 's-c']);
+        expect(await data.schedules.listIdsByWorkflow('wf')).toEqual(['s-b', 's-c']);
+
+        const updated = await data.schedules.update('s-b', { cron: '*/5 * * * *', version: null, status: 'paused' }, { ifRevision: 1 });
+        expect(updated).toMatchObject({ cron: '*/5 * * * *', version: null, status: 'paused', timeZone: 'Europe/Berlin', revision: 2 });
+        await expectAppError(data.schedules.update('s-b', { status: 'active' }, { ifRevision: 1 }), ErrorCodes.preconditionFailed);
+        await expectAppError(data.schedules.update('nope', { status: 'active' }), 'SCHEDULE.NOT_FOUND');
+        const error = { code: 'WORKFLOW.NOT_PUBLISHED', message: 'not yet', at: at(5), scheduledTime: at(4) };
+        expect(await data.schedules.recordFire('s-b', { scheduledTime: at(4), runId: null, error })).toBe(true);
+        expect(await data.schedules.get('s-b')).toMatchObject({ lastFireTime: null, lastRunId: null, lastError: error, revision: 2 });
+        expect(await data.schedules.recordFire('s-b', { scheduledTime: at(6), runId: 'run-1', error: null })).toBe(true);
+        expect(await data.schedules.get('s-b')).toMatchObject({ lastFireTime: at(6), lastRunId: 'run-1', lastError: null, revision: 2 });
+        expect(await data.schedules.recordFire('nope', { scheduledTime: at(6), runId: 'run-1', error: null })).toBe(false);
+
+        await expectAppError(data.schedules.delete('s-b', { ifRevision: 1 }), ErrorCodes.preconditionFailed);
+        expect(await data.schedules.delete('s-b', { ifRevision: 2 })).toBe(true);
+        expect(await data.schedules.delete('s-b')).toBe(false);
+        expect(await data.schedules.get('s-b')).toBeUndefined();
+      });
+
+      test('deletes a workflow\'s schedules with the workflow, and keeps them per tenant', async () => {
+        const a = await dataOf();
+        const b = await dataOf('dedicated');
+        for (const data of [a, b]) {
+          await data.workflows.create({ id: 'wf', name: 'wf', description: '', draft: draft('a'), createdBy: 'u' });
+          await data.schedules.create(scheduleInput('s-1', 'wf'));
+        }
+        expect(await a.workflows.delete('wf')).toBe(true);
+        expect(await a.schedules.get('s-1')).toBeUndefined();
+        expect(await a.schedules.count()).toBe(0);
+        expect(await b.schedules.get('s-1')).toMatchObject({ tenantId: b.tenantId, workflowId: 'wf' });
+      });
+
+      test('due index: lists due slots, claims each slot once, keeps a claimed fire pending until finished or its lease expires', async () => {
+        const tenant = await newTenant();
+        const due = store.scheduleDue;
+        const mine = async (now: string) => (await due.listDue(now, 100)).filter((row) => row.tenantId === tenant.id);
+        await due.set(tenant.id, 's-1', at(60));
+        await due.set(tenant.id, 's-2', at(120));
+        expect(await mine(at(59))).toEqual([]);
+        expect(await mine(at(60))).toEqual([{ tenantId: tenant.id, scheduleId: 's-1', nextFireTime: at(60), pending: null }]);
+        expect((await mine(at(200))).map((row) => row.scheduleId)).toEqual(['s-1', 's-2']);
+
+        const fire = { scheduledTime: at(60), missedFires: 0 };
+        expect(await due.claim(tenant.id, 's-1', at(60), at(120), fire, at(360))).toBe(true);
+        expect(await due.claim(tenant.id, 's-1', at(60), at(120), fire, at(360))).toBe(false);
+        expect(await due.get(tenant.id, 's-1')).toEqual({ tenantId: tenant.id, scheduleId: 's-1', nextFireTime: at(120), pending: { ...fire, leaseUntil: at(360) } });
+        // Pending: not due again (even though its next slot passed) until its lease expires.
+        expect((await mine(at(200))).map((row) => row.scheduleId)).toEqual(['s-2']);
+        expect(await due.claim(tenant.id, 's-1', at(120), at(180), null, at(400))).toBe(false);
+        expect((await mine(at(360))).find((row) => row.scheduleId === 's-1')).toEqual({ tenantId: tenant.id, scheduleId: 's-1', nextFireTime: at(120), pending: { ...fire, leaseUntil: at(360) } });
+        expect(await due.reclaim(tenant.id, 's-1', at(60), at(360), at(660))).toBe(true);
+        expect(await due.reclaim(tenant.id, 's-1', at(60), at(360), at(660))).toBe(false);
+        await due.finish(tenant.id, 's-1', at(60));
+        expect(await due.get(tenant.id, 's-1')).toEqual({ tenantId: tenant.id, scheduleId: 's-1', nextFireTime: at(120), pending: null });
+        // A claim without a fire (skipped slots) only moves the next slot; null: the cron never fires again.
+        expect(await due.claim(tenant.id, 's-1', at(120), null, null, at(700))).toBe(true);
+        expect(await due.get(tenant.id, 's-1')).toEqual({ tenantId: tenant.id, scheduleId: 's-1', nextFireTime: null, pending: null });
+        expect((await mine(at(100_000))).map((row) => row.scheduleId)).toEqual(['s-2']);
+        await due.remove(tenant.id, 's-2');
+        await due.remove(tenant.id, 's-2');
+        expect(await due.get(tenant.id, 's-2')).toBeUndefined();
+        // Deleting the tenant removes its rows.
+        await store.tenants.delete(tenant.id);
+        expect(await due.get(tenant.id, 's-1')).toBeUndefined();
+      });
+
+      test('due index: of many concurrent claims of the same slots, exactly one per slot wins', async () => {
+        const tenant = await newTenant();
+        const slots = Array.from({ length: 10 }, (_, i) => `s-${i}`);
+        for (const scheduleId of slots) await store.scheduleDue.set(tenant.id, scheduleId, at(60));
+        const attempts = slots.flatMap((scheduleId) =>
+          Array.from({ length: 8 }, () => store.scheduleDue.claim(tenant.id, scheduleId, at(60), at(120), { scheduledTime: at(60), missedFires: 0 }, at(400)).then((won) => (won ? scheduleId : null))),
+        );
+        const winners = (await Promise.all(attempts)).filter((won): won is string => won !== null);
+        expect(winners.sort()).toEqual(slots);
       });
     });
 

@@ -1,10 +1,12 @@
 import type { AuditEntry } from '../domain/audit.js';
 import type { JsonObject } from '../domain/json.js';
+import type { Schedule, ScheduleError } from '../domain/schedule.js';
 import type { Run, RunStatus, RunUsage, StepExecution } from '../domain/run.js';
 import type { Tenant, TenantStatus } from '../domain/tenant.js';
 import type { Hook, HookDelivery, HookDeliverySummary } from '../domain/webhook.js';
 import type { Workflow, WorkflowVersion } from '../domain/workflow.js';
 import type { RunAdmission } from './runAdmission.js';
+import type { ScheduleDueIndex } from './scheduleDueIndex.js';
 
 /** A page of a list and the opaque token of the next page (absent on the last page). */
 export interface Page<T> {
@@ -50,7 +52,7 @@ export interface WorkflowRepository {
   count(): Promise<number>;
   /** Replaces the draft (and name/description). Throws `WORKFLOW.NOT_FOUND` or `REQUEST.PRECONDITION_FAILED`. */
   updateDraft(workflowId: string, changes: { name?: string; description?: string; draft?: JsonObject }, precondition?: Precondition): Promise<Workflow>;
-  /** Deletes the workflow and its versions. Idempotent. */
+  /** Deletes the workflow with its versions and schedules. Idempotent. */
   delete(workflowId: string, precondition?: Precondition): Promise<boolean>;
   /** Freezes the current draft as the next version (1, 2, ...). Throws `WORKFLOW.NOT_FOUND`. */
   publish(workflowId: string, publishedBy: string, precondition?: Precondition): Promise<WorkflowVersion>;
@@ -140,6 +142,32 @@ export interface HookIndex {
   delete(hookId: string): Promise<void>;
 }
 
+/** What a schedule's owner can change (the scheduler changes `status` and `lastError` too). */
+export type ScheduleChanges = Partial<Pick<Schedule, 'cron' | 'timeZone' | 'input' | 'version' | 'missedFirePolicy' | 'status' | 'lastError'>>;
+
+/** What creating a schedule takes: the rest (fire bookkeeping, timestamps, revision) the store fills in. */
+export type NewSchedule = Omit<Schedule, 'tenantId' | 'createdAt' | 'updatedAt' | 'revision' | 'lastFireTime' | 'lastRunId' | 'lastError'>;
+
+export interface ScheduleRepository {
+  /** Throws `SCHEDULE.ALREADY_EXISTS`, or `WORKFLOW.NOT_FOUND` when the workflow does not exist. */
+  create(schedule: NewSchedule): Promise<Schedule>;
+  get(scheduleId: string): Promise<Schedule | undefined>;
+  /** By id ascending. */
+  list(options: PageOptions & { workflowId?: string }): Promise<Page<Schedule>>;
+  count(): Promise<number>;
+  /** Throws `SCHEDULE.NOT_FOUND` or `REQUEST.PRECONDITION_FAILED`. */
+  update(scheduleId: string, changes: ScheduleChanges, precondition?: Precondition): Promise<Schedule>;
+  /**
+   * Records the outcome of a fire (the run it started, or the error): the fire's bookkeeping, not a change of the
+   * schedule, so the revision stays. False when the schedule is gone.
+   */
+  recordFire(scheduleId: string, fire: { scheduledTime: string; runId: string | null; error: ScheduleError | null }): Promise<boolean>;
+  /** Idempotent. */
+  delete(scheduleId: string, precondition?: Precondition): Promise<boolean>;
+  /** The ids of the workflow's schedules (deleting a workflow deletes them with it). */
+  listIdsByWorkflow(workflowId: string): Promise<string[]>;
+}
+
 /**
  * Everything of one tenant. Every operation is confined to that tenant: the SQLite adapter adds the tenant to
  * every statement; Azure SQL also enforces it with row-level security on the same connection.
@@ -150,6 +178,7 @@ export interface TenantDataStore {
   readonly runs: RunRepository;
   readonly audit: AuditRepository;
   readonly hooks: HookRepository;
+  readonly schedules: ScheduleRepository;
 }
 
 /** The application store: the tenant registry and each tenant's data (placed shared or dedicated). */
@@ -159,6 +188,8 @@ export interface AppStore {
   readonly admission: RunAdmission;
   /** Which tenant each webhook belongs to (control plane). */
   readonly hookIndex: HookIndex;
+  /** When each active schedule fires next (control plane). */
+  readonly scheduleDue: ScheduleDueIndex;
   /** The data store of one tenant, on the database its placement names. */
   forTenant(tenantId: string): Promise<TenantDataStore>;
   /** Checks that the store answers (health). */

@@ -1,4 +1,5 @@
 import { AppError } from '../domain/errors.js';
+import { HOOK_SECRET_PREFIX } from '../domain/webhook.js';
 
 /**
  * A tenant's secrets (connector credentials). Values go in through `set` and come out only through `get`,
@@ -41,10 +42,20 @@ export const MAX_SECRET_VALUE_BYTES = 64 * 1024;
 
 export const SecretErrorCodes = {
   invalidName: 'SECRET.INVALID_NAME',
+  /** A name the platform keeps for itself (webhook signing secrets): not readable, writable or referable by tenants. */
+  reservedName: 'SECRET.RESERVED_NAME',
   invalidValue: 'SECRET.INVALID_VALUE',
   /** A stored ciphertext failed authentication (tampered with, moved between tenants/names, or the wrong key). */
   integrity: 'SECRET.INTEGRITY',
 } as const;
+
+/**
+ * Names the platform keeps in a tenant's store for itself (webhook signing secrets, `hook-<hookId>`): the secrets
+ * API neither lists nor changes them, and workflow definitions cannot reference them.
+ */
+export function isReservedSecretName(name: string): boolean {
+  return name.toLowerCase().startsWith(HOOK_SECRET_PREFIX);
+}
 
 export function isValidSecretName(name: string): boolean {
   return SECRET_NAME_PATTERN.test(name);

@@ -9,15 +9,20 @@ export type Role = 'Platform.Admin' | 'Tenant.Admin' | 'Tenant.User';
 
 export interface Platform {
   host: HostProcess;
+  /** The folder of the platform's SQLite files and development issuer key (pass it again to restart on them). */
+  dir: string;
   keyFile: string;
   token(role: Role, tenantId?: string, options?: { lifetimeSeconds?: number; subject?: string }): Promise<string>;
   call(method: string, route: string, options?: { token?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string }): Promise<Response>;
   stop(): Promise<void>;
 }
 
-/** The AutomateIQ app on the embedded host with private SQLite files and a private development issuer key. */
-export async function startPlatform(env: Record<string, string> = {}): Promise<Platform> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aiq-platform-'));
+/**
+ * The AutomateIQ app on the embedded host with private SQLite files and a private development issuer key. With
+ * `dir` (another platform's), the host runs on that platform's files: a restart, or a second host beside it.
+ */
+export async function startPlatform(env: Record<string, string> = {}, options: { dir?: string } = {}): Promise<Platform> {
+  const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'aiq-platform-'));
   const keyFile = path.join(dir, 'dev-issuer', 'signing-key.json');
   const host = await startHost({
     appDir: repoRoot,
@@ -32,6 +37,7 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<P
   });
   return {
     host,
+    dir,
     keyFile,
     token: (role, tenantId, options = {}) => signDevelopmentToken({ keyFile, role, audience: AUDIENCE, ...(tenantId ? { tenantId } : {}), ...options }),
     call: (method, route, options = {}) =>

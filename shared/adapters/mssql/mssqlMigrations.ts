@@ -87,6 +87,26 @@ export const MSSQL_CONTROL_MIGRATIONS: readonly MssqlMigration[] = [
       CREATE INDEX ix_hook_index_tenant ON dbo.hook_index (owner_tenant_id);`,
     ],
   },
+  {
+    version: 5,
+    name: 'schedule due index',
+    // When each active schedule fires next, for every tenant (ports/scheduleDueIndex.ts): control plane, so no
+    // row-level security; only the scheduler's and the schedule API's control sessions touch it.
+    batches: [
+      `CREATE TABLE dbo.schedule_due (
+        tenant_id nvarchar(63) COLLATE Latin1_General_100_BIN2 NOT NULL,
+        schedule_id nvarchar(128) COLLATE Latin1_General_100_BIN2 NOT NULL,
+        next_fire_at datetime2(3) NULL,
+        pending_fire_at datetime2(3) NULL,
+        pending_missed int NULL CONSTRAINT ck_schedule_due_missed CHECK (pending_missed IS NULL OR pending_missed >= 0),
+        lease_until datetime2(3) NULL,
+        CONSTRAINT pk_schedule_due PRIMARY KEY (tenant_id, schedule_id),
+        CONSTRAINT ck_schedule_due_lease CHECK ((pending_fire_at IS NULL AND lease_until IS NULL) OR (pending_fire_at IS NOT NULL AND lease_until IS NOT NULL))
+      );
+      CREATE INDEX ix_schedule_due_next ON dbo.schedule_due (next_fire_at) WHERE pending_fire_at IS NULL AND next_fire_at IS NOT NULL;
+      CREATE INDEX ix_schedule_due_lease ON dbo.schedule_due (lease_until) WHERE pending_fire_at IS NOT NULL;`,
+    ],
+  },
 ];
 
 /**
@@ -320,10 +340,50 @@ export const MSSQL_TENANT_DATA_MIGRATIONS: readonly MssqlMigration[] = [
       DENY UPDATE ON dbo.hook_deliveries (tenant_id) TO public;`,
     ],
   },
+  {
+    version: 4,
+    name: 'schedules with row-level security',
+    batches: [
+      `CREATE TABLE dbo.schedules (
+        tenant_id nvarchar(63) COLLATE Latin1_General_100_BIN2 NOT NULL,
+        id nvarchar(128) COLLATE Latin1_General_100_BIN2 NOT NULL,
+        workflow_id nvarchar(128) COLLATE Latin1_General_100_BIN2 NOT NULL,
+        cron nvarchar(200) NOT NULL,
+        time_zone nvarchar(64) NOT NULL,
+        input nvarchar(max) NOT NULL CONSTRAINT ck_schedules_input CHECK (ISJSON(input) = 1),
+        version int NULL CONSTRAINT ck_schedules_version CHECK (version IS NULL OR version >= 1),
+        missed_fire_policy varchar(16) NOT NULL CONSTRAINT ck_schedules_policy CHECK (missed_fire_policy IN ('skip', 'runOnce')),
+        status varchar(16) NOT NULL CONSTRAINT ck_schedules_status CHECK (status IN ('active', 'paused', 'errored')),
+        last_fire_time datetime2(3) NULL,
+        last_run_id nvarchar(128) COLLATE Latin1_General_100_BIN2 NULL,
+        last_error nvarchar(max) NULL CONSTRAINT ck_schedules_last_error CHECK (ISJSON(last_error) = 1),
+        created_at datetime2(3) NOT NULL,
+        updated_at datetime2(3) NOT NULL,
+        created_by nvarchar(256) NOT NULL,
+        revision int NOT NULL,
+        CONSTRAINT pk_schedules PRIMARY KEY (tenant_id, id),
+        CONSTRAINT fk_schedules_workflow FOREIGN KEY (tenant_id, workflow_id) REFERENCES dbo.workflows (tenant_id, id)
+      );
+      CREATE INDEX ix_schedules_workflow ON dbo.schedules (tenant_id, workflow_id, id);`,
+      `ALTER SECURITY POLICY security.tenant_isolation
+        ADD FILTER PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.schedules,
+        ADD BLOCK PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.schedules AFTER INSERT,
+        ADD BLOCK PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.schedules AFTER UPDATE,
+        ADD BLOCK PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.schedules BEFORE UPDATE,
+        ADD BLOCK PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.schedules BEFORE DELETE;`,
+      `DENY UPDATE ON dbo.schedules (tenant_id) TO public;`,
+    ],
+  },
 ];
 
+/**
+ * Control-plane tables that name tenants without being tenant data (the platform's admission list, the schedule
+ * due index): read and written only by control sessions, so deliberately outside row-level security.
+ */
+export const MSSQL_CONTROL_PLANE_TENANT_TABLES = ['run_admission', 'tenant_admission', 'schedule_due'] as const;
+
 /** The tenant tables, children first: the order in which a tenant's rows are deleted. */
-export const MSSQL_TENANT_TABLES = ['hook_deliveries', 'hooks', 'run_usage', 'step_executions', 'runs', 'workflow_versions', 'workflows', 'audit_entries'] as const;
+export const MSSQL_TENANT_TABLES = ['hook_deliveries', 'hooks', 'run_usage', 'step_executions', 'runs', 'schedules', 'workflow_versions', 'workflows', 'audit_entries'] as const;
 
 /** The migrations of a track. */
 export function mssqlMigrations(track: MssqlMigrationTrack): readonly MssqlMigration[] {

@@ -8,6 +8,8 @@ import type { Run, RunUsage, StepExecution } from '../../domain/run.js';
 import { TENANT_ID_PATTERN, type Tenant, type TenantPlacement, type TenantStatus } from '../../domain/tenant.js';
 import type { Workflow, WorkflowVersion } from '../../domain/workflow.js';
 import type { RunAdmission } from '../../ports/runAdmission.js';
+import type { ScheduleDueIndex } from '../../ports/scheduleDueIndex.js';
+import { ScheduleErrorCodes, type Schedule, type ScheduleError } from '../../domain/schedule.js';
 import type {
   AppStore,
   AuditRepository,
@@ -18,6 +20,9 @@ import type {
   Precondition,
   RunQuery,
   RunRepository,
+  NewSchedule,
+  ScheduleChanges,
+  ScheduleRepository,
   TenantDataStore,
   TenantRepository,
   WorkflowRepository,
@@ -26,6 +31,9 @@ import type {
 import {
   NO_ITERATION,
   RUN_COLUMNS,
+  SCHEDULE_COLUMNS,
+  scheduleFromRow,
+  type ScheduleRow,
   TENANT_COLUMNS,
   changedTenant,
   egressText,
@@ -50,6 +58,7 @@ import { SqliteHookIndex, SqliteHookRepository, deleteTenantHookIndex } from './
 export { assertTenantBound } from './sqliteTenantScope.js';
 import { prepare } from './preparedStatement.js';
 import { deleteTenantAdmission, SqliteRunAdmission } from './sqliteRunAdmission.js';
+import { deleteTenantScheduleDue, SqliteScheduleDueIndex } from './sqliteScheduleDue.js';
 import { migrateSqlite, TENANT_TABLES } from './sqliteAppStoreSchema.js';
 import {
   decodePageToken,
@@ -58,6 +67,7 @@ import {
   isoTimestampOrNull,
   pageLimit,
   pageScope,
+  scheduleErrorText,
   toJsonText,
 } from '../storeSupport/storeSupport.js';
 
@@ -105,6 +115,7 @@ class SqliteAppStore implements AppStore {
   readonly tenants: TenantRepository;
   readonly admission: RunAdmission;
   readonly hookIndex: HookIndex;
+  readonly scheduleDue: ScheduleDueIndex;
   private readonly control: Database.Database;
   private readonly dedicated = new Map<string, DedicatedHandle>();
 
@@ -119,6 +130,7 @@ class SqliteAppStore implements AppStore {
     this.tenants = new SqliteTenantRepository(this);
     this.admission = new SqliteRunAdmission(() => this.control);
     this.hookIndex = new SqliteHookIndex(() => this.control);
+    this.scheduleDue = new SqliteScheduleDueIndex(() => this.control);
   }
 
   /** @internal */
@@ -318,6 +330,7 @@ class SqliteTenantRepository implements TenantRepository {
         else deleteTenantRows(new TenantScope(tenantId, () => this.db));
         deleteTenantAdmission(this.db, tenantId);
         deleteTenantHookIndex(this.db, tenantId);
+        deleteTenantScheduleDue(this.db, tenantId);
         prepare(this.db, 'DELETE FROM tenants WHERE id = ?').run(tenantId);
         return true;
       })
@@ -337,6 +350,7 @@ class SqliteTenantDataStore implements TenantDataStore {
   readonly runs: RunRepository;
   readonly audit: AuditRepository;
   readonly hooks: HookRepository;
+  readonly schedules: ScheduleRepository;
 
   constructor(scope: TenantScope) {
     this.tenantId = scope.tenantId;
@@ -344,6 +358,7 @@ class SqliteTenantDataStore implements TenantDataStore {
     this.runs = new SqliteRunRepository(scope);
     this.audit = new SqliteAuditRepository(scope);
     this.hooks = new SqliteHookRepository(scope);
+    this.schedules = new SqliteScheduleRepository(scope);
   }
 }
 
@@ -423,6 +438,7 @@ class SqliteWorkflowRepository implements WorkflowRepository {
       const row = this.row(workflowId);
       if (row === undefined) return false;
       checkPrecondition(precondition, row.revision, `workflow ${workflowId}`);
+      this.scope.run('DELETE FROM schedules WHERE tenant_id = @tenant_id AND workflow_id = @id', { id: workflowId });
       this.scope.run('DELETE FROM workflow_versions WHERE tenant_id = @tenant_id AND workflow_id = @id', { id: workflowId });
       this.scope.run('DELETE FROM workflows WHERE tenant_id = @tenant_id AND id = @id', { id: workflowId });
       return true;
@@ -754,5 +770,126 @@ class SqliteAuditRepository implements AuditRepository {
       take: limit + 1,
     });
     return toPage(rows, limit, this.toEntry, (row) => [row.at, row.id], scope);
+  }
+}
+
+class SqliteScheduleRepository implements ScheduleRepository {
+  constructor(private readonly scope: TenantScope) {}
+
+  private toSchedule = (row: ScheduleRow): Schedule => scheduleFromRow(this.scope.tenantId, row);
+
+  private row(scheduleId: string): ScheduleRow | undefined {
+    return this.scope.get<ScheduleRow>(`SELECT ${SCHEDULE_COLUMNS} FROM schedules WHERE tenant_id = @tenant_id AND id = @id`, { id: scheduleId });
+  }
+
+  async create(input: NewSchedule): Promise<Schedule> {
+    const at = now();
+    return this.scope.transaction(() => {
+      if (this.scope.get('SELECT 1 FROM workflows WHERE tenant_id = @tenant_id AND id = @id', { id: input.workflowId }) === undefined) {
+        throw new AppError(ErrorCodes.workflowNotFound, `workflow ${input.workflowId} does not exist`);
+      }
+      try {
+        this.scope.run(
+          `INSERT INTO schedules (tenant_id, ${SCHEDULE_COLUMNS}) VALUES (@tenant_id, @id, @workflow_id, @cron, @time_zone, @input, @version, @policy, @status, NULL, NULL, NULL, @at, @at, @created_by, 1)`,
+          {
+            id: input.id,
+            workflow_id: input.workflowId,
+            cron: input.cron,
+            time_zone: input.timeZone,
+            input: toJsonText(input.input),
+            version: input.version,
+            policy: input.missedFirePolicy,
+            status: input.status,
+            at,
+            created_by: input.createdBy,
+          },
+        );
+      } catch (error) {
+        if (isConstraint(error, 'SQLITE_CONSTRAINT_PRIMARYKEY')) throw new AppError(ScheduleErrorCodes.exists, `schedule ${input.id} already exists`);
+        throw error;
+      }
+      return this.toSchedule(this.row(input.id)!);
+    });
+  }
+
+  async get(scheduleId: string): Promise<Schedule | undefined> {
+    const row = this.row(scheduleId);
+    return row === undefined ? undefined : this.toSchedule(row);
+  }
+
+  async list(options: PageOptions & { workflowId?: string }): Promise<Page<Schedule>> {
+    const limit = pageLimit(options.limit);
+    const scope = pageScope('schedules', this.scope.tenantId, { workflowId: options.workflowId });
+    const after = decodePageToken(options.continuationToken, scope, ['string']);
+    const where = ['tenant_id = @tenant_id'];
+    if (options.workflowId !== undefined) where.push('workflow_id = @workflow_id');
+    if (after !== undefined) where.push('id > @after_id');
+    const rows = this.scope.all<ScheduleRow>(`SELECT ${SCHEDULE_COLUMNS} FROM schedules WHERE ${where.join(' AND ')} ORDER BY id LIMIT @take`, {
+      workflow_id: options.workflowId,
+      after_id: after?.[0],
+      take: limit + 1,
+    });
+    return toPage(rows, limit, this.toSchedule, (row) => [row.id], scope);
+  }
+
+  async count(): Promise<number> {
+    return this.scope.get<{ n: number }>('SELECT COUNT(*) AS n FROM schedules WHERE tenant_id = @tenant_id')!.n;
+  }
+
+  async update(scheduleId: string, changes: ScheduleChanges, precondition?: Precondition): Promise<Schedule> {
+    return this.scope.transaction(() => {
+      const row = this.row(scheduleId);
+      if (row === undefined) throw new AppError(ScheduleErrorCodes.notFound, `schedule ${scheduleId} does not exist`);
+      checkPrecondition(precondition, row.revision, `schedule ${scheduleId}`);
+      const current = this.toSchedule(row);
+      this.scope.run(
+        `UPDATE schedules SET cron = @cron, time_zone = @time_zone, input = @input, version = @version, missed_fire_policy = @policy, status = @status,
+           last_error = @last_error, updated_at = @at, revision = revision + 1 WHERE tenant_id = @tenant_id AND id = @id`,
+        {
+          id: scheduleId,
+          cron: changes.cron ?? current.cron,
+          time_zone: changes.timeZone ?? current.timeZone,
+          input: toJsonText(changes.input ?? current.input),
+          version: changes.version === undefined ? current.version : changes.version,
+          policy: changes.missedFirePolicy ?? current.missedFirePolicy,
+          status: changes.status ?? current.status,
+          last_error: scheduleErrorText(changes.lastError === undefined ? current.lastError : changes.lastError),
+          at: now(),
+        },
+      );
+      return this.toSchedule(this.row(scheduleId)!);
+    });
+  }
+
+  async recordFire(scheduleId: string, fire: { scheduledTime: string; runId: string | null; error: ScheduleError | null }): Promise<boolean> {
+    // A failed fire keeps the last successful one; a successful one clears the last error.
+    const sql =
+      fire.runId === null
+        ? 'UPDATE schedules SET last_error = @last_error WHERE tenant_id = @tenant_id AND id = @id'
+        : 'UPDATE schedules SET last_fire_time = @fire_time, last_run_id = @run_id, last_error = @last_error WHERE tenant_id = @tenant_id AND id = @id';
+    return (
+      this.scope.run(sql, {
+        id: scheduleId,
+        fire_time: isoTimestamp(fire.scheduledTime, 'scheduledTime'),
+        run_id: fire.runId,
+        last_error: scheduleErrorText(fire.error),
+      }).changes === 1
+    );
+  }
+
+  async delete(scheduleId: string, precondition?: Precondition): Promise<boolean> {
+    return this.scope.transaction(() => {
+      const row = this.row(scheduleId);
+      if (row === undefined) return false;
+      checkPrecondition(precondition, row.revision, `schedule ${scheduleId}`);
+      this.scope.run('DELETE FROM schedules WHERE tenant_id = @tenant_id AND id = @id', { id: scheduleId });
+      return true;
+    });
+  }
+
+  async listIdsByWorkflow(workflowId: string): Promise<string[]> {
+    return this.scope
+      .all<{ id: string }>('SELECT id FROM schedules WHERE tenant_id = @tenant_id AND workflow_id = @workflow_id ORDER BY id', { workflow_id: workflowId })
+      .map((row) => row.id);
   }
 }

@@ -72,6 +72,26 @@ export const CONTROL_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX hook_index_tenant ON hook_index (tenant_id);
     `,
   },
+  {
+    version: 5,
+    name: 'schedule due index',
+    // One row per active schedule of every tenant: its next slot, and a fire claimed but not finished (with the
+    // lease after which another scheduler finishes it). See ports/scheduleDueIndex.ts.
+    sql: `
+      CREATE TABLE schedule_due (
+        tenant_id TEXT NOT NULL,
+        schedule_id TEXT NOT NULL,
+        next_fire_at TEXT,
+        pending_fire_at TEXT,
+        pending_missed INTEGER CHECK (pending_missed IS NULL OR pending_missed >= 0),
+        lease_until TEXT,
+        PRIMARY KEY (tenant_id, schedule_id),
+        CHECK ((pending_fire_at IS NULL) = (lease_until IS NULL))
+      ) STRICT;
+      CREATE INDEX schedule_due_next ON schedule_due (next_fire_at) WHERE pending_fire_at IS NULL AND next_fire_at IS NOT NULL;
+      CREATE INDEX schedule_due_lease ON schedule_due (lease_until) WHERE pending_fire_at IS NOT NULL;
+    `,
+  },
 ];
 
 /**
@@ -237,10 +257,39 @@ export const TENANT_DATA_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX hook_deliveries_unstarted ON hook_deliveries (tenant_id, received_at) WHERE inbox = 1 AND run_id IS NULL AND reason IS NULL;
     `,
   },
+  {
+    version: 4,
+    name: 'schedules',
+    // A workflow's cron schedules. When each fires next lives in the control database (schedule_due), which the
+    // scheduler reads without visiting every tenant; these rows hold what fires and how.
+    sql: `
+      CREATE TABLE schedules (
+        tenant_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        workflow_id TEXT NOT NULL,
+        cron TEXT NOT NULL,
+        time_zone TEXT NOT NULL,
+        input TEXT NOT NULL CHECK (json_valid(input)),
+        version INTEGER CHECK (version IS NULL OR version >= 1),
+        missed_fire_policy TEXT NOT NULL CHECK (missed_fire_policy IN ('skip', 'runOnce')),
+        status TEXT NOT NULL CHECK (status IN ('active', 'paused', 'errored')),
+        last_fire_time TEXT,
+        last_run_id TEXT,
+        last_error TEXT CHECK (last_error IS NULL OR json_valid(last_error)),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, id),
+        FOREIGN KEY (tenant_id, workflow_id) REFERENCES workflows (tenant_id, id)
+      ) STRICT;
+      CREATE INDEX schedules_workflow ON schedules (tenant_id, workflow_id, id);
+    `,
+  },
 ];
 
 /** The tenant tables, children first: the order in which a tenant's rows are deleted. */
-export const TENANT_TABLES = ['hook_deliveries', 'hooks', 'run_usage', 'step_executions', 'runs', 'workflow_versions', 'workflows', 'audit_entries'] as const;
+export const TENANT_TABLES = ['hook_deliveries', 'hooks', 'run_usage', 'step_executions', 'runs', 'schedules', 'workflow_versions', 'workflows', 'audit_entries'] as const;
 
 const MIGRATIONS: Readonly<Record<SqliteMigrationTrack, readonly SqliteMigration[]>> = {
   control: CONTROL_MIGRATIONS,

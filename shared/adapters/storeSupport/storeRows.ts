@@ -1,9 +1,11 @@
 import type { JsonObject, JsonValue } from '../../domain/json.js';
+import type { MissedFirePolicy, Schedule, ScheduleError, ScheduleStatus } from '../../domain/schedule.js';
 import type { Run, RunError, RunStatus, StepExecution, StepStatus, TriggerKind } from '../../domain/run.js';
 import type { TenantEgress } from '../../domain/egress.js';
 import type { Tenant, TenantPlacement, TenantQuotas, TenantStatus, TenantTier } from '../../domain/tenant.js';
 import type { Workflow, WorkflowVersion } from '../../domain/workflow.js';
 import type { TenantChanges } from '../../ports/appStore.js';
+import type { DueSchedule } from '../../ports/scheduleDueIndex.js';
 import { fromJsonText } from './storeSupport.js';
 
 /**
@@ -180,5 +182,71 @@ export function stepFromRow(tenantId: string, row: StepRow): StepExecution {
     error: fromJsonText<RunError>(row.error),
     output: fromJsonText(row.output),
     outputRef: row.output_ref,
+  };
+}
+
+export interface ScheduleRow {
+  id: string;
+  workflow_id: string;
+  cron: string;
+  time_zone: string;
+  input: string;
+  version: number | null;
+  missed_fire_policy: string;
+  status: string;
+  last_fire_time: string | null;
+  last_run_id: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  created_by: string;
+  revision: number;
+}
+
+export const SCHEDULE_COLUMNS =
+  'id, workflow_id, cron, time_zone, input, version, missed_fire_policy, status, last_fire_time, last_run_id, last_error, created_at, updated_at, created_by, revision';
+
+export function scheduleFromRow(tenantId: string, row: ScheduleRow): Schedule {
+  return {
+    tenantId,
+    id: row.id,
+    workflowId: row.workflow_id,
+    cron: row.cron,
+    timeZone: row.time_zone,
+    input: JSON.parse(row.input) as JsonObject,
+    version: row.version,
+    missedFirePolicy: row.missed_fire_policy as MissedFirePolicy,
+    status: row.status as ScheduleStatus,
+    lastFireTime: row.last_fire_time,
+    lastRunId: row.last_run_id,
+    lastError: fromJsonText<ScheduleError>(row.last_error),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    createdBy: row.created_by,
+    revision: row.revision,
+  };
+}
+
+/** The control-plane row of a schedule's next fire (both stores). */
+export interface ScheduleDueRow {
+  tenant_id: string;
+  schedule_id: string;
+  next_fire_at: string | null;
+  pending_fire_at: string | null;
+  pending_missed: number | null;
+  lease_until: string | null;
+}
+
+export const SCHEDULE_DUE_COLUMNS = 'tenant_id, schedule_id, next_fire_at, pending_fire_at, pending_missed, lease_until';
+
+export function dueScheduleFromRow(row: ScheduleDueRow): DueSchedule {
+  return {
+    tenantId: row.tenant_id,
+    scheduleId: row.schedule_id,
+    nextFireTime: row.next_fire_at,
+    pending:
+      row.pending_fire_at === null || row.lease_until === null
+        ? null
+        : { scheduledTime: row.pending_fire_at, missedFires: row.pending_missed ?? 0, leaseUntil: row.lease_until },
   };
 }

@@ -94,3 +94,8 @@ export function toJsonText(value: JsonValue): string {
 export function fromJsonText<T = JsonValue>(text: string | null): T | null {
   return text === null ? null : (JSON.parse(text) as T);
 }
+
+/** A schedule error as stored (JSON text), or null. */
+export function scheduleErrorText(error: { code: string; message: string; at: string; scheduledTime: string | null } | null): string | null {
+  return error === null ? null : JSON.stringify({ code: error.code, message: error.message.slice(0, 2000), at: error.at, scheduledTime: error.scheduledTime });
+}
