@@ -47,6 +47,14 @@ export const SettingNames = {
    * approvals included). Queued runs beyond it wait in the admission list and start by tier, then fairly by tenant.
    */
   maxActiveRuns: 'AIQ_MAX_ACTIVE_RUNS',
+  /**
+   * The Event Grid custom topic the platform publishes run.started/completed/failed/cancelled to (its endpoint
+   * URL). Required: the run status activities carry its output binding. On the embedded host it names the topic
+   * that EMBEDDED_EVENTGRID_SUBSCRIPTIONS subscribes to.
+   */
+  eventsTopicEndpoint: 'AIQ_EVENTS_TOPIC_ENDPOINT',
+  /** The access key of that topic (a secret: set it from Key Vault; unused on the embedded host). */
+  eventsTopicKey: 'AIQ_EVENTS_TOPIC_KEY',
 } as const;
 
 export type SettingName = (typeof SettingNames)[keyof typeof SettingNames];

@@ -5,6 +5,8 @@ import { signDevelopmentToken } from '../../shared/adapters/devissuer/index.js';
 import { type HostProcess, repoRoot, startHost } from '../support/hostProcess.js';
 
 export const AUDIENCE = 'api://automateiq';
+/** The platform's run events topic in tests (the run status activities' Event Grid output needs one). */
+export const PLATFORM_EVENTS_TOPIC = 'https://automateiq-events.localhost/api/events';
 export type Role = 'Platform.Admin' | 'Tenant.Admin' | 'Tenant.User';
 
 export interface Platform {
@@ -27,6 +29,7 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<P
       AIQ_DEDICATED_TENANT_DIR: path.join(dir, 'tenants'),
       AIQ_DEV_ISSUER_KEY_FILE: keyFile,
       AIQ_API_AUDIENCE: AUDIENCE,
+      AIQ_EVENTS_TOPIC_ENDPOINT: PLATFORM_EVENTS_TOPIC,
       ...env,
     },
   });

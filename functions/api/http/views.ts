@@ -1,3 +1,4 @@
+import type { EventSubscription } from '../../../shared/domain/events.js';
 import type { AuditEntry } from '../../../shared/domain/audit.js';
 import type { Run } from '../../../shared/domain/run.js';
 import type { Tenant } from '../../../shared/domain/tenant.js';
@@ -52,4 +53,13 @@ export function hookView(hook: Hook, origin?: string): Record<string, unknown> {
 export function hookDeliveryView(delivery: HookDeliverySummary): Record<string, unknown> {
   const { tenantId, ...fields } = delivery;
   return { ...fields, links: delivery.runId === null ? {} : { run: `/api/tenants/${tenantId}/runs/${delivery.runId}` } };
+}
+
+export function eventSubscriptionView(subscription: EventSubscription): Record<string, unknown> {
+  const { revision, ...fields } = subscription;
+  return {
+    ...fields,
+    etag: etagOf(revision),
+    links: { self: `/api/tenants/${subscription.tenantId}/eventSubscriptions/${subscription.id}`, workflow: `/api/tenants/${subscription.tenantId}/workflows/${subscription.workflowId}` },
+  };
 }

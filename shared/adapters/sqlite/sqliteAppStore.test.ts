@@ -39,6 +39,7 @@ const tenant = (id: string, placement: 'shared' | 'dedicated' = 'shared') => ({
   entraTenantId: null,
   placement,
   egress: null,
+  eventSources: [],
 });
 
 describe('SQLite app store', () => {
@@ -86,7 +87,7 @@ describe('SQLite app store', () => {
     const db = new Database(file, { readonly: true });
     try {
       const versions = db.prepare("SELECT version FROM schema_migrations WHERE track = 'control' ORDER BY version").all();
-      expect(versions).toEqual([{ version: 1 }, { version: 3 }]);
+      expect(versions).toEqual(CONTROL_MIGRATIONS.map((migration) => ({ version: migration.version })));
     } finally {
       db.close();
     }
