@@ -18,6 +18,8 @@ export async function eventRouter(event: unknown, context: InvocationContext): P
   const correlationId = randomUUID();
   const routing = await routeEvent(event, { correlationId, now: new Date() }, {
     tenantBySource: (source) => container.appStore.tenants.getByEventSource(source),
+    tenant: (tenantId) => container.tenantCache.get(tenantId),
+    platformSources: container.config.platformEventSources,
     forTenant: (tenantId) => container.appStore.forTenant(tenantId),
   });
   if (routing.outcome === 'dropped') {

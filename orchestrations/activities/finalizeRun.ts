@@ -7,7 +7,7 @@ import type { ArtifactStore } from '../../shared/ports/artifactStore.js';
 import { Activities, type RunFinalization } from '../activityHandles.js';
 import { releaseRunSlot } from '../../functions/triggers/admittedRuns.js';
 import { recordRunStatus } from './recordRunStatus.js';
-import { runEventsOutput } from './runEvents.js';
+import { runEventsOutput } from '../../functions/triggers/runEvents.js';
 
 function jsonBytes(value: JsonValue | null | undefined): number {
   if (value === undefined || value === null) return 0;

@@ -2,7 +2,7 @@ import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { getContainer } from '../../shared/composition/container.js';
 import { Activities, type RunStatusChange } from '../activityHandles.js';
-import { publishRunEvent, runEventsOutput } from './runEvents.js';
+import { publishRunEvent, runEventsOutput } from '../../functions/triggers/runEvents.js';
 
 /**
  * Writes a run's status transition (running when the orchestration starts; the outcome when it ends) and, given

@@ -3,6 +3,7 @@ import { AppError, ErrorCodes, ValidationError } from '../domain/errors.js';
 import {
   EventErrorCodes,
   eventRunIdempotencyKey,
+  eventSourceKey,
   eventRunInput,
   type EventSubscription,
   EVENT_SUBSCRIPTION_ID_PATTERN,
@@ -109,6 +110,9 @@ export async function deleteEventSubscription(subscriptionId: string, ifRevision
 export interface EventRouterDependencies {
   /** The tenant an event source is registered to (control plane). */
   tenantBySource(source: string): Promise<Tenant | undefined>;
+  tenant(tenantId: string): Promise<Tenant | undefined>;
+  /** The topics of the platform's own run events, lower-case (see {@link tenantOfEvent}). */
+  platformSources: readonly string[];
   forTenant(tenantId: string): Promise<TenantDataStore>;
 }
 
@@ -117,12 +121,28 @@ export type SubscriptionOutcome = { subscriptionId: string; run: Run; created: b
 
 /** What became of one delivered event. `dropped`: nothing started, and a redelivery would not change that. */
 export type EventRouting =
-  | { outcome: 'dropped'; reason: 'EVENT.INVALID' | 'EVENT.UNKNOWN_SOURCE' | 'EVENT.TOO_LARGE'; detail: string; event?: IncomingEvent; tenant?: Tenant }
+  | { outcome: 'dropped'; reason: 'EVENT.INVALID' | 'EVENT.UNKNOWN_SOURCE' | 'EVENT.CHAINED' | 'EVENT.TOO_LARGE'; detail: string; event?: IncomingEvent; tenant?: Tenant }
   | { outcome: 'routed'; event: IncomingEvent; tenant: Tenant; results: SubscriptionOutcome[] };
 
 /** Failures another delivery can get past (an outage, a rate limit): thrown so that Event Grid redelivers. */
 function isTransient(error: unknown): boolean {
   return !(error instanceof AppError) || error.code === ErrorCodes.rateLimited || error.code === ErrorCodes.internal || error.retryable;
+}
+
+/**
+ * The tenant of an event. The platform's own run events (Event Grid schema, `topic` one of the platform's; only
+ * Event Grid, or a holder of the trigger's system key, can set it) belong to the tenant their data names — and a
+ * run event of a run that an event started is not routed at all, so that subscriptions cannot loop. Every other
+ * event belongs to the tenant that registered its source, if any.
+ */
+async function tenantOfEvent(event: IncomingEvent, deps: EventRouterDependencies): Promise<Tenant | 'chained' | undefined> {
+  if (event.schema === 'eventgrid' && deps.platformSources.includes(eventSourceKey(event.source))) {
+    const data = event.data as { tenantId?: unknown; trigger?: unknown } | null;
+    if (typeof data !== 'object' || data === null || typeof data.tenantId !== 'string') return undefined;
+    if (data.trigger === 'event') return 'chained';
+    return deps.tenant(data.tenantId);
+  }
+  return deps.tenantBySource(event.source);
 }
 
 /**
@@ -137,7 +157,10 @@ export async function routeEvent(raw: unknown, ctx: Omit<RequestContext, 'princi
   const parsed = parseIncomingEvent(raw);
   if ('problem' in parsed) return { outcome: 'dropped', reason: 'EVENT.INVALID', detail: parsed.problem };
   const { event } = parsed;
-  const tenant = await deps.tenantBySource(event.source);
+  const tenant = await tenantOfEvent(event, deps);
+  if (tenant === 'chained') {
+    return { outcome: 'dropped', reason: 'EVENT.CHAINED', detail: 'A run event of a run that an event started starts no runs (no subscription loops).', event };
+  }
   if (!tenant || tenant.status !== 'active') {
     return { outcome: 'dropped', reason: 'EVENT.UNKNOWN_SOURCE', detail: `No active tenant has registered the source '${event.source.slice(0, 200)}'.`, event };
   }

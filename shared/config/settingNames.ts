@@ -53,6 +53,11 @@ export const SettingNames = {
    * that EMBEDDED_EVENTGRID_SUBSCRIPTIONS subscribes to.
    */
   eventsTopicEndpoint: 'AIQ_EVENTS_TOPIC_ENDPOINT',
+  /**
+   * The resource id of that topic (`/subscriptions/.../providers/Microsoft.EventGrid/topics/<name>`): the `topic`
+   * Event Grid stamps on its events, so that the event router recognises the platform's own run events on Azure.
+   */
+  eventsTopicId: 'AIQ_EVENTS_TOPIC_ID',
   /** The access key of that topic (a secret: set it from Key Vault; unused on the embedded host). */
   eventsTopicKey: 'AIQ_EVENTS_TOPIC_KEY',
 } as const;
