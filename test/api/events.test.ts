@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PLATFORM_EVENTS_TOPIC, type Platform, startPlatform } from './platform.js';
+import { callJson, type JsonAnswer, PLATFORM_EVENTS_TOPIC, type Platform, startPlatform } from './platform.js';
 
 const ACME_TOPIC = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/acme/providers/Microsoft.EventGrid/topics/orders';
 const ACME_SOURCE = 'urn:acme:orders';
@@ -21,11 +21,7 @@ describe('Event Grid', () => {
   let admin: string;
   let otherAdmin: string;
 
-  const api = async (method: string, route: string, body?: unknown, token = admin, headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Headers }> => {
-    const response = await platform.call(method, route, { token, headers, ...(body === undefined ? {} : { body }) });
-    const text = await response.text();
-    return { status: response.status, json: text ? JSON.parse(text) : undefined, headers: response.headers };
-  };
+  const api = (method: string, route: string, body?: unknown, token = admin, headers: Record<string, string> = {}): Promise<JsonAnswer> => callJson(platform, method, route, { token, headers, body });
 
   const webhook = (): string => `${platform.host.baseUrl}/runtime/webhooks/eventgrid?functionName=eventRouter`;
 

@@ -53,6 +53,20 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<P
   };
 }
 
+/** An answer with its body parsed as JSON (undefined when empty). */
+export interface JsonAnswer {
+  status: number;
+  json: any;
+  headers: Headers;
+}
+
+/** A call to the platform whose answer body is read as JSON. */
+export async function callJson(platform: Platform, method: string, route: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<JsonAnswer> {
+  const response = await platform.call(method, route, { ...(options.token ? { token: options.token } : {}), headers: options.headers ?? {}, ...(options.body === undefined ? {} : { body: options.body }) });
+  const text = await response.text();
+  return { status: response.status, json: text ? JSON.parse(text) : undefined, headers: response.headers };
+}
+
 /** A minimal valid definition using the built-in core connector. */
 export function sampleDefinition(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {

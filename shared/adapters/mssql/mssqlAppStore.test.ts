@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runAppStoreContract } from '../../ports/appStore.contract.js';
 import { createMssqlAppStore } from './mssqlAppStore.js';
-import { type MssqlMigration, MSSQL_CONTROL_MIGRATIONS, MSSQL_TENANT_DATA_MIGRATIONS, MSSQL_TENANT_TABLES } from './mssqlMigrations.js';
+import { type MssqlMigration, MSSQL_CONTROL_MIGRATIONS, MSSQL_RESERVED_VERSIONS, MSSQL_TENANT_DATA_MIGRATIONS, MSSQL_TENANT_TABLES } from './mssqlMigrations.js';
 
 const connectionString = process.env['AZURE_SQL_CONNECTION_STRING'];
 const skip = connectionString
@@ -114,11 +114,12 @@ describe('Azure SQL migrations', () => {
     expect(tablesOf(tenantData).filter((t) => t.columns.includes('tenant_id')).map((t) => t.name).sort()).toEqual([...MSSQL_TENANT_TABLES].sort());
     expect(tablesOf(tenantData).every((t) => t.columns.includes('tenant_id'))).toBe(true);
     const control = tablesOf(MSSQL_CONTROL_MIGRATIONS.flatMap((m) => m.batches).join('\n'));
-    // The control plane: the registry, the platform's admission list and the webhook index (no row-level security:
-    // they are read before a tenant is known, by control sessions only).
-    expect(control.map((t) => t.name)).toEqual(['tenants', 'run_admission', 'tenant_admission', 'hook_index']);
+    // The control plane: the registry, the platform's admission list, the webhook index and the event source index
+    // (no row-level security: they are read before a tenant is known, by control sessions only).
+    expect(control.map((t) => t.name)).toEqual(['tenants', 'run_admission', 'tenant_admission', 'hook_index', 'event_source_index']);
     expect(control[0]!.columns).not.toContain('tenant_id');
     expect(control.find((t) => t.name === 'hook_index')!.columns).not.toContain('tenant_id');
+    expect(control.find((t) => t.name === 'event_source_index')!.columns).not.toContain('tenant_id');
   });
 
   it('covers every table with tenant_id with FILTER and BLOCK predicates, DENY UPDATE and tenant-first keys', () => {
@@ -158,8 +159,11 @@ describe('Azure SQL migrations', () => {
   });
 
   it('numbers each track 1..n, and starts every CREATE FUNCTION batch with it (T-SQL requires it)', () => {
-    for (const track of [MSSQL_CONTROL_MIGRATIONS, MSSQL_TENANT_DATA_MIGRATIONS]) {
-      expect(track.map((m) => m.version)).toEqual(track.map((_, i) => i + 1));
+    for (const [track, reserved] of [[MSSQL_CONTROL_MIGRATIONS, MSSQL_RESERVED_VERSIONS.control], [MSSQL_TENANT_DATA_MIGRATIONS, MSSQL_RESERVED_VERSIONS['tenant-data']]] as const) {
+      // Versions reserved for parallel branches count as taken (see MSSQL_RESERVED_VERSIONS).
+      const versions = [...track.map((m) => m.version), ...reserved].sort((a, b) => a - b);
+      expect(versions).toEqual(versions.map((_, i) => i + 1));
+      expect(track.map((m) => m.version)).toEqual([...track.map((m) => m.version)].sort((a, b) => a - b));
       for (const batch of track.flatMap((m) => m.batches)) {
         if (/CREATE FUNCTION/.test(batch)) expect(batch.trimStart().startsWith('CREATE FUNCTION')).toBe(true);
       }

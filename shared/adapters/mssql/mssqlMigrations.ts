@@ -371,6 +371,12 @@ export const MSSQL_TENANT_DATA_MIGRATIONS: readonly MssqlMigration[] = [
 /** The tenant tables, children first: the order in which a tenant's rows are deleted. */
 export const MSSQL_TENANT_TABLES = ['event_subscriptions', 'hook_deliveries', 'hooks', 'run_usage', 'step_executions', 'runs', 'workflow_versions', 'workflows', 'audit_entries'] as const;
 
+/**
+ * Versions left to parallel branches (control 5, tenant-data 4), whose migrations arrive when they merge; the
+ * numbering check counts them as taken. Remove an entry when its migration lands (or renumber at the merge).
+ */
+export const MSSQL_RESERVED_VERSIONS: Readonly<Record<MssqlMigrationTrack, readonly number[]>> = { control: [5], 'tenant-data': [4] };
+
 /** The migrations of a track. */
 export function mssqlMigrations(track: MssqlMigrationTrack): readonly MssqlMigration[] {
   return track === 'control' ? MSSQL_CONTROL_MIGRATIONS : MSSQL_TENANT_DATA_MIGRATIONS;
