@@ -9,7 +9,6 @@ import {
   runEvent,
   runEventTypeOf,
   subscriptionMatches,
-  tenantOfSource,
   type IncomingEvent,
 } from './events.js';
 
@@ -68,19 +67,16 @@ describe('subscription filters', () => {
   });
 });
 
-describe('tenant resolution by source', () => {
-  const registered = new Map([[eventSourceKey(TOPIC), 'acme'], [eventSourceKey('urn:contoso:orders'), 'globex']]);
-
-  it('finds the tenant of a registered topic or source, case-insensitively and ignoring surrounding blanks', () => {
-    expect(tenantOfSource(TOPIC, registered)).toBe('acme');
-    expect(tenantOfSource(` ${TOPIC.toUpperCase()} `, registered)).toBe('acme');
-    expect(tenantOfSource('urn:contoso:orders', registered)).toBe('globex');
+describe('event source keys (tenant resolution compares these; see eventUseCases.test.ts and the store contract)', () => {
+  it('compare a topic or source case-insensitively, ignoring surrounding blanks', () => {
+    expect(eventSourceKey(` ${TOPIC.toUpperCase()} `)).toBe(eventSourceKey(TOPIC));
+    expect(eventSourceKey('urn:Contoso:Orders')).toBe('urn:contoso:orders');
   });
 
-  it('finds no tenant for an unregistered source, a prefix of one, or a longer one', () => {
-    expect(tenantOfSource('/subscriptions/0000/resourceGroups/rg/providers/Microsoft.EventGrid/topics/other', registered)).toBeUndefined();
-    expect(tenantOfSource(TOPIC.slice(0, -1), registered)).toBeUndefined();
-    expect(tenantOfSource(`${TOPIC}/x`, registered)).toBeUndefined();
+  it('keep a prefix, an extension or another topic distinct', () => {
+    expect(eventSourceKey(TOPIC.slice(0, -1))).not.toBe(eventSourceKey(TOPIC));
+    expect(eventSourceKey(`${TOPIC}/x`)).not.toBe(eventSourceKey(TOPIC));
+    expect(eventSourceKey(TOPIC.replace('contoso', 'fabrikam'))).not.toBe(eventSourceKey(TOPIC));
   });
 
   it('validates the sources a platform admin registers', () => {

@@ -109,11 +109,6 @@ export function eventSourceProblems(sources: readonly string[]): string[] {
   return problems;
 }
 
-/** The tenant an event's source is registered to, from a source → tenant lookup (undefined: no tenant). */
-export function tenantOfSource(source: string, registered: ReadonlyMap<string, string>): string | undefined {
-  return registered.get(eventSourceKey(source));
-}
-
 /** Problems of a subscription's event types (empty when valid). */
 export function eventTypeProblems(eventTypes: readonly string[]): string[] {
   return eventTypes.flatMap((type, index) =>

@@ -84,7 +84,7 @@ describe('Event Grid', () => {
   beforeAll(async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aiq-events-'));
     const subscriptions = path.join(dir, 'eventgrid-subscriptions.json');
-    fs.writeFileSync(subscriptions, JSON.stringify({ subscriptions: [{ topic: PLATFORM_EVENTS_TOPIC, function: 'eventRouter', includedEventTypes: ['run.started', 'run.completed', 'run.failed'] }] }));
+    fs.writeFileSync(subscriptions, JSON.stringify({ subscriptions: [{ topic: PLATFORM_EVENTS_TOPIC, function: 'eventRouter', includedEventTypes: ['run.started', 'run.completed', 'run.failed', 'run.cancelled'] }] }));
     platform = await startPlatform({ EMBEDDED_EVENTGRID_SUBSCRIPTIONS: subscriptions });
     platformAdmin = await platform.token('Platform.Admin');
     for (const id of ['acme', 'globex']) {
@@ -96,7 +96,8 @@ describe('Event Grid', () => {
     expect((await api('PATCH', '/api/tenants/acme', { eventSources: [ACME_TOPIC, ACME_SOURCE], quotas: { requestsPerSecond: 1000 } }, platformAdmin)).status).toBe(200);
     const globex = await api('PATCH', '/api/tenants/globex', { eventSources: [GLOBEX_TOPIC], quotas: { maxPayloadBytes: 4096, requestsPerSecond: 1000 } }, platformAdmin);
     expect(globex.status, JSON.stringify(globex.json)).toBe(200);
-    for (const id of ['created', 'shipped', 'disabled', 'exact', 'notify']) await publish('acme', id, admin);
+    for (const id of ['created', 'shipped', 'disabled', 'exact', 'notify', 'on-cancel']) await publish('acme', id, admin);
+    await publish('acme', 'gate', admin, [{ id: 'gate', type: 'waitForEvent', event: 'go', timeoutSeconds: 3600 }]);
     await publish('acme', 'boom', admin, [{ id: 'boom', type: 'action', connector: 'core', action: 'fail', inputs: { message: 'no way', code: 'ORDER.REJECTED' } }]);
     await publish('globex', 'anything', otherAdmin);
     await subscribe({ workflowId: 'anything', eventTypes: ['*'] }, 'globex', otherAdmin);
@@ -299,5 +300,22 @@ describe('Event Grid', () => {
     expect(await runsOf('acme', 'notify')).toHaveLength(4);
     // Globex's catch-all subscription saw none of acme's run events.
     expect(await runsOf('globex', 'anything', otherAdmin)).toHaveLength(2);
+  });
+
+  it('publishes run.cancelled when a run is cancelled through the API', async () => {
+    await subscribe({ workflowId: 'on-cancel', eventTypes: ['run.cancelled'] });
+    const started = await api('POST', '/api/tenants/acme/workflows/gate/runs', { input: {} });
+    expect(started.status).toBe(202);
+    const runId = started.json.id;
+    await waitFor('the gate run to run', async () => ((await api('GET', `/api/tenants/acme/runs/${runId}`)).json.status === 'running' ? true : undefined));
+    const cancelled = await api('POST', `/api/tenants/acme/runs/${runId}:cancel`);
+    expect(cancelled.status).toBe(200);
+    const [notified] = await waitFor('the on-cancel run', async () => {
+      const runs = await runsOf('acme', 'on-cancel');
+      return runs.length > 0 ? runs : undefined;
+    });
+    expect(notified.input).toMatchObject({ id: `${runId}:run.cancelled`, type: 'run.cancelled', subject: `/tenants/acme/workflows/gate/runs/${runId}` });
+    expect(notified.input.data).toMatchObject({ tenantId: 'acme', runId, workflowId: 'gate', status: 'cancelled', trigger: 'api' });
+    expect(await runsOf('acme', 'on-cancel')).toHaveLength(1);
   });
 });
