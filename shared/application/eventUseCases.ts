@@ -146,8 +146,9 @@ async function tenantOfEvent(event: IncomingEvent, deps: EventRouterDependencies
 }
 
 /**
- * Routes one delivered event: its source (Event Grid `topic`, CloudEvents `source`) names the tenant — no other
- * field is consulted, and a source no active tenant registered is dropped. The tenant's enabled subscriptions
+ * Routes one delivered event: its source (Event Grid `topic`, CloudEvents `source`) names the tenant (the
+ * platform's own run events name it in their data, see {@link tenantOfEvent}), and a source no active tenant
+ * registered is dropped; nothing else the sender chooses picks a tenant. The tenant's enabled subscriptions
  * whose types and subject filters take the event each start one run through startRun, with the event as input and
  * an idempotency key of (subscription, event id): a redelivered event finds the runs of the first delivery.
  * Permanent refusals (no such workflow, input schema, daily quota) are reported per subscription; a store outage
