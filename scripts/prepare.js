@@ -37,15 +37,36 @@ function ensureDependencies() {
 }
 
 function build() {
+  // A clean output folder: a function whose source was deleted must not stay registered from an old build.
+  fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
   run(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], 'Compiling TypeScript');
 }
 
+/**
+ * Creates local.settings.json from the sample, or adds to an existing one the settings a newer sample has and it
+ * lacks (values already there are never changed), so that a checkout keeps starting after a pull.
+ */
 function ensureLocalSettings() {
   const target = path.join(root, 'local.settings.json');
+  const samplePath = path.join(root, 'local.settings.sample.json');
   if (!fs.existsSync(target)) {
-    fs.copyFileSync(path.join(root, 'local.settings.sample.json'), target);
+    fs.copyFileSync(samplePath, target);
     process.stdout.write('> Created local.settings.json from local.settings.sample.json\n');
+    return;
   }
+  let local;
+  try {
+    local = JSON.parse(fs.readFileSync(target, 'utf8'));
+  } catch (error) {
+    fail(`local.settings.json is not valid JSON (${error.message}). Fix it, or delete it to start again from local.settings.sample.json.`);
+  }
+  const sample = JSON.parse(fs.readFileSync(samplePath, 'utf8'));
+  local.Values ??= {};
+  const added = Object.keys(sample.Values ?? {}).filter((name) => !(name in local.Values));
+  if (added.length === 0) return;
+  for (const name of added) local.Values[name] = sample.Values[name];
+  fs.writeFileSync(target, `${JSON.stringify(local, null, 2)}\n`);
+  process.stdout.write(`> Added to local.settings.json from the sample: ${added.join(', ')}\n`);
 }
 
 function prepare() {

@@ -11,6 +11,7 @@ import { sha256Hex } from '../../shared/ports/artifactStore.js';
 import type { TenantDataStore } from '../../shared/ports/appStore.js';
 import type { AdmittedRun } from '../../shared/ports/runAdmission.js';
 import type { ResumeFrom, RunWorkflowInput } from '../../orchestrations/runWorkflowInput.js';
+import { publishRunEvent } from './runEvents.js';
 
 /** The orchestrator every run executes. */
 export const RUN_ORCHESTRATOR = 'runWorkflow';
@@ -63,8 +64,11 @@ export async function startAdmittedRun(client: df.DurableClient, admitted: Admit
   if (run.status === 'queued') {
     const tenant = await getContainer().tenantCache.get(tenantId);
     if (!tenant) return 'gone';
-    const claim = await data.runs.claimStart(runId, tenant.quotas.maxConcurrentRuns, new Date().toISOString());
+    const claimedAt = new Date().toISOString();
+    const claim = await data.runs.claimStart(runId, tenant.quotas.maxConcurrentRuns, claimedAt);
     if (claim === 'atLimit') return 'atLimit';
+    // Queued → running happens here, once: the run.started event goes out when this invocation returns.
+    if (claim === 'started') publishRunEvent(context, { ...run, status: 'running', startedAt: claimedAt }, claimedAt);
     // Another admitter marked it first: starting the orchestration is idempotent, so go on only if it runs.
     if (claim === 'notQueued' && (await data.runs.get(runId))?.status !== 'running') return 'gone';
   } else if (run.status !== 'running') {

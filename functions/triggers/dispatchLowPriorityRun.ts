@@ -2,11 +2,13 @@ import * as df from 'durable-functions';
 import { app } from '@azure/functions';
 import { SettingNames } from '../../shared/config/settingNames.js';
 import { dispatchRun } from './dispatchRun.js';
+import { runEventsOutput } from './runEvents.js';
 
 /** Starts runs queued on `runs-low`. */
 app.serviceBusQueue('dispatchLowPriorityRun', {
   queueName: 'runs-low',
   connection: SettingNames.serviceBusConnection,
   extraInputs: [df.input.durableClient()],
+  extraOutputs: [runEventsOutput],
   handler: dispatchRun,
 });

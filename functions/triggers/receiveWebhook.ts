@@ -9,6 +9,7 @@ import { WebhookErrorCodes } from '../../shared/domain/webhook.js';
 import { problemResponse, statusOf } from '../api/http/problem.js';
 import { admitQueuedRun } from './admittedRuns.js';
 import { runQueueOutputs, type RunDispatchMessage } from './runQueues.js';
+import { runEventsOutput } from './runEvents.js';
 
 /** Refusals recorded in the hook's delivery list (without the body). */
 const RECORDED_REFUSALS = new Set<string>([
@@ -107,6 +108,6 @@ app.http('receiveWebhook', {
   methods: ['POST'],
   authLevel: 'anonymous',
   extraInputs: [df.input.durableClient()],
-  extraOutputs: Object.values(runQueueOutputs),
+  extraOutputs: [...Object.values(runQueueOutputs), runEventsOutput],
   handler: receiveWebhook,
 });

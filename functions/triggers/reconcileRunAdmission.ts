@@ -6,6 +6,7 @@ import { isTerminalRunStatus } from '../../shared/domain/run.js';
 import type { AdmittedRun } from '../../shared/ports/runAdmission.js';
 import { isActive, runtimeStatusOf } from '../api/runs/runControlHttp.js';
 import { admitAndStartRuns, startAdmittedRun } from './admittedRuns.js';
+import { runEventsOutput } from './runEvents.js';
 
 /** A run queued or admitted longer than this without the expected progress is looked at again. */
 const STALE_AFTER_MS = 2 * 60_000;
@@ -86,5 +87,6 @@ export async function reconcileRunAdmission(_timer: Timer, context: InvocationCo
 app.timer('reconcileRunAdmission', {
   schedule: '0 * * * * *',
   extraInputs: [df.input.durableClient()],
+  extraOutputs: [runEventsOutput],
   handler: reconcileRunAdmission,
 });

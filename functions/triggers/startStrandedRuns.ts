@@ -2,6 +2,7 @@ import { app, type InvocationContext, type Timer } from '@azure/functions';
 import * as df from 'durable-functions';
 import { getContainer } from '../../shared/composition/container.js';
 import { admitAndStartRuns, startAdmittedRun } from './admittedRuns.js';
+import { runEventsOutput } from './runEvents.js';
 
 /** An admitted run not started within this time was stranded by a crash between its admission and its start. */
 const STRANDED_AFTER_MS = 10_000;
@@ -27,5 +28,6 @@ export async function startStrandedRuns(_timer: Timer, context: InvocationContex
 app.timer('startStrandedRuns', {
   schedule: '*/15 * * * * *',
   extraInputs: [df.input.durableClient()],
+  extraOutputs: [runEventsOutput],
   handler: startStrandedRuns,
 });

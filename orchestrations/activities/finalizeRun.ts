@@ -7,6 +7,7 @@ import type { ArtifactStore } from '../../shared/ports/artifactStore.js';
 import { Activities, type RunFinalization } from '../activityHandles.js';
 import { releaseRunSlot } from '../../functions/triggers/admittedRuns.js';
 import { recordRunStatus } from './recordRunStatus.js';
+import { runEventsOutput } from '../../functions/triggers/runEvents.js';
 
 function jsonBytes(value: JsonValue | null | undefined): number {
   if (value === undefined || value === null) return 0;
@@ -61,9 +62,9 @@ export async function finalizeRun(finalization: RunFinalization, invocation?: In
   const run = await data.runs.get(finalization.runId);
   // Usage first: whoever sees the run finished also finds its usage.
   if (run) await data.runs.putUsage(await usageOf(finalization, run, await data.runs.listSteps(finalization.runId), container.artifacts, invocation));
-  await recordRunStatus(finalization);
+  await recordRunStatus(finalization, invocation);
   // The run has ended: its slot goes to the next waiting run (a child run holds none).
   if (invocation) await releaseRunSlot(df.getClient(invocation), finalization.tenantId, finalization.runId, invocation);
 }
 
-df.app.activity(Activities.finalizeRun.name, { extraInputs: [df.input.durableClient()], handler: finalizeRun as never });
+df.app.activity(Activities.finalizeRun.name, { extraInputs: [df.input.durableClient()], extraOutputs: [runEventsOutput], handler: finalizeRun as never });

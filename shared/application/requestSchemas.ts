@@ -1,5 +1,6 @@
 import { TENANT_EGRESS_LIMITS } from '../domain/egress.js';
 import { MISSED_FIRE_POLICIES, SCHEDULE_INPUT_KEY } from '../domain/schedule.js';
+import { EVENT_LIMITS } from '../domain/events.js';
 import { TENANT_PLACEMENTS, TENANT_STATUSES, TENANT_TIERS } from '../domain/tenant.js';
 
 /**
@@ -59,6 +60,15 @@ export const createTenantSchema = {
   },
 } as const;
 
+/** The Event Grid topics / CloudEvents sources whose events belong to a tenant (Platform.Admin only). */
+export const eventSourcesSchema = {
+  type: 'array',
+  maxItems: EVENT_LIMITS.eventSources,
+  uniqueItems: true,
+  items: { type: 'string', minLength: 1, maxLength: EVENT_LIMITS.eventSourceLength },
+  description: 'Event Grid topic resource ids (the `topic` Event Grid stamps on each event) or CloudEvents `source` values; each belongs to one tenant at most. Compared case-insensitively.',
+} as const;
+
 export const updateTenantSchema = {
   $id: 'UpdateTenantRequest',
   type: 'object',
@@ -71,6 +81,7 @@ export const updateTenantSchema = {
     entraTenantId: { anyOf: [guid, { type: 'null' }] },
     quotas: quotasSchema,
     egress: tenantEgressSchema,
+    eventSources: eventSourcesSchema,
   },
 } as const;
 
@@ -199,4 +210,36 @@ export const updateScheduleSchema = {
   minProperties: 1,
   description: 'The fields to change (a merge patch); absent fields keep their value.',
   properties: scheduleFields,
+} as const;
+
+const eventSubscriptionSettings = {
+  workflowId: { type: 'string', minLength: 1, maxLength: 128, description: 'The workflow a matching event starts (its latest published version).' },
+  eventTypes: {
+    type: 'array',
+    minItems: 1,
+    maxItems: EVENT_LIMITS.eventTypes,
+    uniqueItems: true,
+    items: { type: 'string', minLength: 1, maxLength: EVENT_LIMITS.eventTypeLength },
+    description: "Event types, compared case-insensitively; a trailing '*' makes a prefix ('Contoso.Orders.*'), '*' alone takes every type.",
+  },
+  subjectBeginsWith: { type: ['string', 'null'], maxLength: EVENT_LIMITS.subjectFilterLength, description: 'Only events whose subject begins so (null or empty: any).' },
+  subjectEndsWith: { type: ['string', 'null'], maxLength: EVENT_LIMITS.subjectFilterLength, description: 'Only events whose subject ends so (null or empty: any).' },
+  caseSensitive: { type: 'boolean', default: false, description: 'Compare subjects case-sensitively (Event Grid compares them case-insensitively by default).' },
+  enabled: { type: 'boolean', default: true },
+} as const;
+
+export const createEventSubscriptionSchema = {
+  $id: 'CreateEventSubscriptionRequest',
+  type: 'object',
+  additionalProperties: false,
+  required: ['workflowId', 'eventTypes'],
+  properties: eventSubscriptionSettings,
+} as const;
+
+export const updateEventSubscriptionSchema = {
+  $id: 'UpdateEventSubscriptionRequest',
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: eventSubscriptionSettings,
 } as const;

@@ -1,5 +1,6 @@
 import { tenantEgressProblems, type TenantEgress } from '../domain/egress.js';
 import { AppError, ErrorCodes, ValidationError } from '../domain/errors.js';
+import { EventErrorCodes, eventSourceKey, eventSourceProblems } from '../domain/events.js';
 import { DEFAULT_QUOTAS, type Tenant, type TenantPlacement, type TenantQuotas, type TenantStatus, type TenantTier } from '../domain/tenant.js';
 import type { AppStore, Page, PageOptions, TenantChanges } from '../ports/appStore.js';
 import type { ArtifactStore } from '../ports/artifactStore.js';
@@ -32,6 +33,16 @@ interface UpdateTenantBody {
   entraTenantId?: string | null;
   quotas?: Partial<TenantQuotas>;
   egress?: Partial<TenantEgress> | null;
+  eventSources?: string[];
+}
+
+/** A tenant's event sources as stored: trimmed, lower-cased, unique (TENANT.EVENT_SOURCES_INVALID lists every problem). */
+function tenantEventSources(sources: readonly string[]): string[] {
+  const problems = eventSourceProblems(sources);
+  if (problems.length > 0) {
+    throw new ValidationError(EventErrorCodes.eventSourcesInvalid, "The tenant's event sources are invalid.", problems.map((message) => ({ pointer: `/${message.split(':')[0]}`, message })));
+  }
+  return [...new Set(sources.map(eventSourceKey))];
 }
 
 /**
@@ -60,6 +71,7 @@ export async function createTenant(body: unknown, deps: TenantDependencies): Pro
     entraTenantId,
     placement: request.placement ?? 'shared',
     egress: request.egress === undefined ? null : tenantEgress(request.egress),
+    eventSources: [],
   });
 }
 
@@ -86,6 +98,7 @@ export async function updateTenant(tenantId: string, body: unknown, ifRevision: 
   if (request.entraTenantId !== undefined) changes.entraTenantId = request.entraTenantId?.toLowerCase() ?? null;
   if (request.quotas !== undefined || request.tier !== undefined) changes.quotas = { ...baseQuotas, ...request.quotas };
   if (request.egress !== undefined) changes.egress = tenantEgress(request.egress);
+  if (request.eventSources !== undefined) changes.eventSources = tenantEventSources(request.eventSources);
   return deps.store.tenants.update(tenantId, changes, ifRevision === undefined ? {} : { ifRevision });
 }
 

@@ -35,6 +35,12 @@ export interface AppConfig {
   readonly maxStreamedBytes: number;
   /** Runs executing at once on the platform (`AIQ_MAX_ACTIVE_RUNS`); see shared/domain/admission.ts. */
   readonly maxActiveRuns: number;
+  /**
+   * The `topic` values the platform's own run events carry (`AIQ_EVENTS_TOPIC_ENDPOINT`, and the topic's resource
+   * id `AIQ_EVENTS_TOPIC_ID` that Event Grid stamps on Azure), lower-case: the event router routes such events by
+   * their data's tenantId instead of a tenant's registered sources.
+   */
+  readonly platformEventSources: readonly string[];
 }
 
 /** The default of `AIQ_MAX_ACTIVE_RUNS`. */
@@ -217,5 +223,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     egress: parseEgress(env),
     maxStreamedBytes: parseMaxStreamedBytes(env[SettingNames.maxStreamedBytes]),
     maxActiveRuns: parseMaxActiveRuns(env[SettingNames.maxActiveRuns]),
+    platformEventSources: Object.freeze(
+      [env[SettingNames.eventsTopicEndpoint], env[SettingNames.eventsTopicId]].flatMap((value) => (value && value.trim() ? [value.trim().toLowerCase()] : [])),
+    ),
   });
 }

@@ -57,6 +57,19 @@ export const SettingNames = {
    * (`0 * * * * *`), e.g. `*\/5 * * * * *` so that end-to-end tests see fires within seconds of their slot.
    */
   schedulerTick: 'AIQ_SCHEDULER_TICK',
+  /**
+   * The Event Grid custom topic the platform publishes run.started/completed/failed/cancelled to (its endpoint
+   * URL). Required: the run status activities carry its output binding. On the embedded host it names the topic
+   * that EMBEDDED_EVENTGRID_SUBSCRIPTIONS subscribes to.
+   */
+  eventsTopicEndpoint: 'AIQ_EVENTS_TOPIC_ENDPOINT',
+  /**
+   * The resource id of that topic (`/subscriptions/.../providers/Microsoft.EventGrid/topics/<name>`): the `topic`
+   * Event Grid stamps on its events, so that the event router recognises the platform's own run events on Azure.
+   */
+  eventsTopicId: 'AIQ_EVENTS_TOPIC_ID',
+  /** The access key of that topic (a secret: set it from Key Vault; unused on the embedded host). */
+  eventsTopicKey: 'AIQ_EVENTS_TOPIC_KEY',
 } as const;
 
 export type SettingName = (typeof SettingNames)[keyof typeof SettingNames];

@@ -39,6 +39,11 @@ export interface Tenant {
    * merged with the operator's for this tenant's steps only. Set by a platform admin; `null` when it has none.
    */
   egress: TenantEgress | null;
+  /**
+   * The Event Grid topics (resource ids) and CloudEvents sources whose events belong to this tenant, stored
+   * lower-case; each is registered to one tenant at most. Set by a platform admin only (see docs/events.md).
+   */
+  eventSources: string[];
   createdAt: string;
   updatedAt: string;
   /** Increments on every change; the ETag is derived from it. */

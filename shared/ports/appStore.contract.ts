@@ -149,6 +149,7 @@ export function runAppStoreContract(options: AppStoreContractOptions): void {
       entraTenantId: null,
       placement: 'shared',
       egress: null,
+      eventSources: [],
       ...overrides,
     });
   }
@@ -229,6 +230,34 @@ export function runAppStoreContract(options: AppStoreContractOptions): void {
         expect(cleared.egress).toBeNull();
         expect((await store.tenants.get(open.id))?.egress).toBeNull();
         expect((await store.tenants.get(closed.id))?.egress).toBeNull();
+      });
+
+      test("registers a tenant's event sources: found case-insensitively, one tenant per source, released on change and delete", async () => {
+        const topic = `/subscriptions/${randomUUID()}/resourceGroups/rg/providers/Microsoft.EventGrid/topics/orders`;
+        const source = `urn:contract:${randomUUID()}`;
+        const acme = await newTenant();
+        const globex = await newTenant();
+        expect(acme.eventSources).toEqual([]);
+        expect(await store.tenants.getByEventSource(topic)).toBeUndefined();
+        const registered = await store.tenants.update(acme.id, { eventSources: [topic.toLowerCase(), source] });
+        expect(registered.eventSources).toEqual([topic.toLowerCase(), source]);
+        expect((await store.tenants.get(acme.id))?.eventSources).toEqual([topic.toLowerCase(), source]);
+        expect((await store.tenants.getByEventSource(topic.toUpperCase()))?.id).toBe(acme.id);
+        expect((await store.tenants.getByEventSource(source))?.id).toBe(acme.id);
+        expect(await store.tenants.getByEventSource(`${source}:other`)).toBeUndefined();
+        // Another tenant cannot claim it, and its failed attempt changes nothing.
+        await expectAppError(store.tenants.update(globex.id, { eventSources: [source] }), 'TENANT.EVENT_SOURCE_TAKEN');
+        expect((await store.tenants.get(globex.id))?.eventSources).toEqual([]);
+        expect((await store.tenants.getByEventSource(source))?.id).toBe(acme.id);
+        // Released by a change: the other tenant may register it now.
+        await store.tenants.update(acme.id, { eventSources: [topic.toLowerCase()] });
+        expect(await store.tenants.getByEventSource(source)).toBeUndefined();
+        await store.tenants.update(globex.id, { eventSources: [source] });
+        expect((await store.tenants.getByEventSource(source))?.id).toBe(globex.id);
+        // Other changes keep the sources; deleting the tenant releases them.
+        expect((await store.tenants.update(acme.id, { name: 'Renamed' })).eventSources).toEqual([topic.toLowerCase()]);
+        await store.tenants.delete(acme.id);
+        expect(await store.tenants.getByEventSource(topic)).toBeUndefined();
       });
 
       test('rejects a taken tenant id or Entra tenant id with TENANT.ALREADY_EXISTS', async () => {
@@ -674,6 +703,48 @@ export function runAppStoreContract(options: AppStoreContractOptions): void {
         expect(after.waiting.standard).toBe(before.waiting.standard - 1);
         expect(await store.admission.release(tenant.id, 'held')).toBe(false);
         expect(await store.admission.release(tenant.id, 'waits')).toBe(false);
+      });
+    });
+
+    describe('event subscriptions', () => {
+      const subscription = (id: string, overrides: Record<string, unknown> = {}) => ({
+        id,
+        workflowId: 'wf',
+        eventTypes: ['Contoso.Orders.Created', 'Contoso.Invoices.*'],
+        subjectBeginsWith: '/orders/',
+        subjectEndsWith: null,
+        caseSensitive: false,
+        enabled: true,
+        createdBy: 'u',
+        ...overrides,
+      });
+
+      test('creates, reads, lists, lists the enabled ones, updates with revisions and deletes, within one tenant', async () => {
+        const data = await dataOf();
+        const other = await dataOf();
+        const created = await data.eventSubscriptions.create(subscription('es-b'));
+        expect(created).toMatchObject({ ...subscription('es-b'), tenantId: data.tenantId, revision: 1 });
+        expect(await data.eventSubscriptions.get('es-b')).toEqual(created);
+        await data.eventSubscriptions.create(subscription('es-a', { enabled: false, caseSensitive: true, subjectEndsWith: '.json' }));
+        await expectAppError(data.eventSubscriptions.create(subscription('es-a')), ErrorCodes.conflict);
+        expect((await data.eventSubscriptions.list({})).items.map((s) => s.id)).toEqual(['es-a', 'es-b']);
+        expect((await data.eventSubscriptions.list({ limit: 1 })).continuationToken).toBeDefined();
+        expect((await data.eventSubscriptions.listEnabled()).map((s) => s.id)).toEqual(['es-b']);
+        expect(await data.eventSubscriptions.count()).toBe(2);
+        expect(await other.eventSubscriptions.get('es-b')).toBeUndefined();
+        expect(await other.eventSubscriptions.listEnabled()).toEqual([]);
+        expect(await other.eventSubscriptions.delete('es-b')).toBe(false);
+
+        const updated = await data.eventSubscriptions.update('es-a', { enabled: true, eventTypes: ['*'], subjectBeginsWith: null }, { ifRevision: 1 });
+        expect(updated).toMatchObject({ enabled: true, eventTypes: ['*'], subjectBeginsWith: null, subjectEndsWith: '.json', caseSensitive: true, revision: 2 });
+        expect(await data.eventSubscriptions.get('es-a')).toEqual(updated);
+        expect((await data.eventSubscriptions.listEnabled()).map((s) => s.id)).toEqual(['es-a', 'es-b']);
+        await expectAppError(data.eventSubscriptions.update('es-a', { enabled: false }, { ifRevision: 1 }), ErrorCodes.preconditionFailed);
+        await expectAppError(data.eventSubscriptions.update('es-none', { enabled: false }), 'EVENT_SUBSCRIPTION.NOT_FOUND');
+        await expectAppError(data.eventSubscriptions.delete('es-a', { ifRevision: 1 }), ErrorCodes.preconditionFailed);
+        expect(await data.eventSubscriptions.delete('es-a', { ifRevision: 2 })).toBe(true);
+        expect(await data.eventSubscriptions.delete('es-a')).toBe(false);
+        expect(await data.eventSubscriptions.count()).toBe(1);
       });
     });
 

@@ -3,6 +3,7 @@ import type { JsonObject } from '../domain/json.js';
 import type { Schedule, ScheduleError } from '../domain/schedule.js';
 import type { Run, RunStatus, RunUsage, StepExecution } from '../domain/run.js';
 import type { Tenant, TenantStatus } from '../domain/tenant.js';
+import type { EventSubscription } from '../domain/events.js';
 import type { Hook, HookDelivery, HookDeliverySummary } from '../domain/webhook.js';
 import type { Workflow, WorkflowVersion } from '../domain/workflow.js';
 import type { RunAdmission } from './runAdmission.js';
@@ -30,13 +31,15 @@ export interface Precondition {
 
 /** The platform's tenant registry (control plane: not tenant-scoped). */
 /** The fields of a tenant an update may change (absent: unchanged). */
-export type TenantChanges = Partial<Pick<Tenant, 'name' | 'tier' | 'status' | 'quotas' | 'entraTenantId' | 'egress'>>;
+export type TenantChanges = Partial<Pick<Tenant, 'name' | 'tier' | 'status' | 'quotas' | 'entraTenantId' | 'egress' | 'eventSources'>>;
 
 export interface TenantRepository {
   /** Throws `TENANT.ALREADY_EXISTS` when the id (or the Entra tenant id) is taken. */
   create(tenant: Omit<Tenant, 'createdAt' | 'updatedAt' | 'revision'>): Promise<Tenant>;
   get(tenantId: string): Promise<Tenant | undefined>;
   getByEntraTenantId(entraTenantId: string): Promise<Tenant | undefined>;
+  /** The tenant an event source (Event Grid topic, CloudEvents source) is registered to, compared case-insensitively. */
+  getByEventSource(source: string): Promise<Tenant | undefined>;
   list(options: PageOptions & { status?: TenantStatus }): Promise<Page<Tenant>>;
   /** Throws `TENANT.NOT_FOUND` or `REQUEST.PRECONDITION_FAILED`. */
   update(tenantId: string, changes: TenantChanges, precondition?: Precondition): Promise<Tenant>;
@@ -135,6 +138,24 @@ export interface HookRepository {
   deleteDeliveriesBefore(receivedBefore: string): Promise<number>;
 }
 
+export type NewEventSubscription = Omit<EventSubscription, 'tenantId' | 'createdAt' | 'updatedAt' | 'revision'>;
+export type EventSubscriptionChanges = Partial<Pick<EventSubscription, 'workflowId' | 'eventTypes' | 'subjectBeginsWith' | 'subjectEndsWith' | 'caseSensitive' | 'enabled'>>;
+
+/** A tenant's Event Grid subscriptions (which events start runs of which workflow). */
+export interface EventSubscriptionRepository {
+  create(subscription: NewEventSubscription): Promise<EventSubscription>;
+  get(subscriptionId: string): Promise<EventSubscription | undefined>;
+  /** By id. */
+  list(options: PageOptions): Promise<Page<EventSubscription>>;
+  /** Every enabled subscription (at most the tenant's quota of them), by id: what the event router matches. */
+  listEnabled(): Promise<EventSubscription[]>;
+  count(): Promise<number>;
+  /** Throws `EVENT_SUBSCRIPTION.NOT_FOUND` or `REQUEST.PRECONDITION_FAILED`. */
+  update(subscriptionId: string, changes: EventSubscriptionChanges, precondition?: Precondition): Promise<EventSubscription>;
+  /** Idempotent: false when there was none. */
+  delete(subscriptionId: string, precondition?: Precondition): Promise<boolean>;
+}
+
 /** The control-plane index from hook id to tenant: the ingress URL carries no tenant. */
 export interface HookIndex {
   put(hookId: string, tenantId: string): Promise<void>;
@@ -179,6 +200,7 @@ export interface TenantDataStore {
   readonly audit: AuditRepository;
   readonly hooks: HookRepository;
   readonly schedules: ScheduleRepository;
+  readonly eventSubscriptions: EventSubscriptionRepository;
 }
 
 /** The application store: the tenant registry and each tenant's data (placed shared or dedicated). */

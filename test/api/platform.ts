@@ -5,6 +5,8 @@ import { signDevelopmentToken } from '../../shared/adapters/devissuer/index.js';
 import { type HostProcess, repoRoot, startHost } from '../support/hostProcess.js';
 
 export const AUDIENCE = 'api://automateiq';
+/** The platform's run events topic in tests (the run status activities' Event Grid output needs one). */
+export const PLATFORM_EVENTS_TOPIC = 'https://automateiq-events.localhost/api/events';
 export type Role = 'Platform.Admin' | 'Tenant.Admin' | 'Tenant.User';
 
 export interface Platform {
@@ -32,6 +34,7 @@ export async function startPlatform(env: Record<string, string> = {}, options: {
       AIQ_DEDICATED_TENANT_DIR: path.join(dir, 'tenants'),
       AIQ_DEV_ISSUER_KEY_FILE: keyFile,
       AIQ_API_AUDIENCE: AUDIENCE,
+      AIQ_EVENTS_TOPIC_ENDPOINT: PLATFORM_EVENTS_TOPIC,
       ...env,
     },
   });
@@ -54,6 +57,20 @@ export async function startPlatform(env: Record<string, string> = {}, options: {
       await host.stop();
     },
   };
+}
+
+/** An answer with its body parsed as JSON (undefined when empty). */
+export interface JsonAnswer {
+  status: number;
+  json: any;
+  headers: Headers;
+}
+
+/** A call to the platform whose answer body is read as JSON. */
+export async function callJson(platform: Platform, method: string, route: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<JsonAnswer> {
+  const response = await platform.call(method, route, { ...(options.token ? { token: options.token } : {}), headers: options.headers ?? {}, ...(options.body === undefined ? {} : { body: options.body }) });
+  const text = await response.text();
+  return { status: response.status, json: text ? JSON.parse(text) : undefined, headers: response.headers };
 }
 
 /** A minimal valid definition using the built-in core connector. */

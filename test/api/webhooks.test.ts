@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signGitHub, signStandardWebhook } from '../../shared/application/webhookSignature.js';
-import { type Platform, startPlatform } from './platform.js';
+import { callJson, type JsonAnswer, type Platform, startPlatform } from './platform.js';
 
 /**
  * Webhooks end to end on the embedded host: hooks are managed through the API, signed requests are sent with
@@ -12,11 +12,7 @@ describe('webhooks', () => {
   let admin: string;
   let otherAdmin: string;
 
-  const api = async (method: string, route: string, body?: unknown, token = admin, headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Headers }> => {
-    const response = await platform.call(method, route, { token, headers, ...(body === undefined ? {} : { body }) });
-    const text = await response.text();
-    return { status: response.status, json: text ? JSON.parse(text) : undefined, headers: response.headers };
-  };
+  const api = (method: string, route: string, body?: unknown, token = admin, headers: Record<string, string> = {}): Promise<JsonAnswer> => callJson(platform, method, route, { token, headers, body });
 
   /** Sends a Standard Webhooks request signed with `secret` (or with the given headers instead). */
   const sendStandard = async (hookId: string, secret: string, body: string, options: { id?: string; timestamp?: number; contentType?: string; headers?: Record<string, string> } = {}) => {

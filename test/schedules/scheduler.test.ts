@@ -72,7 +72,7 @@ async function schedule(body: Record<string, unknown>, now = T('2026-05-01T09:30
 beforeEach(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aiq-scheduler-'));
   store = openStore();
-  tenant = await store.tenants.create({ id: 'acme', name: 'Acme', tier: 'standard', status: 'active', quotas: { ...DEFAULT_QUOTAS.standard }, entraTenantId: null, placement: 'shared', egress: null });
+  tenant = await store.tenants.create({ id: 'acme', name: 'Acme', tier: 'standard', status: 'active', quotas: { ...DEFAULT_QUOTAS.standard }, entraTenantId: null, placement: 'shared', egress: null, eventSources: [] });
   data = await store.forTenant('acme');
   await data.workflows.create({ id: 'wf', name: 'wf', description: '', draft: { schemaVersion: 1, name: 'wf', steps: [] }, createdBy: 'u' });
   await data.workflows.publish('wf', 'u');

@@ -1,6 +1,9 @@
 import {
+  createEventSubscriptionSchema,
   createHookSchema,
   createScheduleSchema,
+  eventSourcesSchema,
+  updateEventSubscriptionSchema,
   createTenantSchema,
   createWorkflowSchema,
   quotasSchema,
@@ -13,6 +16,7 @@ import {
   updateWorkflowSchema,
   validateWorkflowSchema,
 } from '../../../shared/application/requestSchemas.js';
+import { RUN_EVENT_TYPES } from '../../../shared/domain/events.js';
 import { DELIVERY_OUTCOMES, HOOK_SIGNATURE_FORMATS } from '../../../shared/domain/webhook.js';
 import { MISSED_FIRE_POLICIES, SCHEDULE_INPUT_KEY, SCHEDULE_STATUSES } from '../../../shared/domain/schedule.js';
 import { RUN_STATUSES, STEP_STATUSES, TRIGGER_KINDS } from '../../../shared/domain/run.js';
@@ -52,6 +56,7 @@ const tenantPath = { name: 'tenantId', in: 'path', required: true, schema: { typ
 const runPath = { name: 'runId', in: 'path', required: true, schema: { type: 'string' } };
 const hookPath = { name: 'hookId', in: 'path', required: true, schema: { type: 'string', pattern: '^wh-[0-9a-f]{32}$' } };
 const schedulePath = { name: 'scheduleId', in: 'path', required: true, schema: { type: 'string' } };
+const subscriptionPath = { name: 'subscriptionId', in: 'path', required: true, schema: { type: 'string', pattern: '^es-[0-9a-f]{32}$' } };
 const workflowPath = { name: 'workflowId', in: 'path', required: true, schema: { type: 'string' } };
 const paging = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } },
@@ -236,6 +241,34 @@ export function buildOpenApiDocument(version: string): Json {
           responses: { '200': json(page('AuditEntry'), 'A page of audit entries'), ...errors },
         },
       },
+      '/tenants/{tenantId}/eventSubscriptions': {
+        parameters: [tenantPath],
+        post: {
+          operationId: 'createEventSubscription',
+          summary: 'Subscribe a workflow to Event Grid event types with subject filters (Tenant.Admin); events from the tenant’s registered eventSources only (docs/events.md)',
+          requestBody: body('CreateEventSubscriptionRequest'),
+          responses: {
+            '201': json(ref('EventSubscription'), 'Created', { ...etag, Location: { schema: { type: 'string' } } }),
+            ...errors,
+            '400': problem('Invalid subscription (EVENT_SUBSCRIPTION.INVALID, every problem listed).'),
+            '404': problem('No such workflow (WORKFLOW.NOT_FOUND) or tenant.'),
+            '429': problem('The tenant has its maximum of maxWorkflows subscriptions (QUOTA.EXCEEDED).'),
+          },
+        },
+        get: { operationId: 'listEventSubscriptions', summary: 'The tenant’s event subscriptions (Tenant.User+)', parameters: paging, responses: { '200': json(page('EventSubscription'), 'A page of event subscriptions'), ...errors } },
+      },
+      '/tenants/{tenantId}/eventSubscriptions/{subscriptionId}': {
+        parameters: [tenantPath, subscriptionPath],
+        get: { operationId: 'getEventSubscription', summary: 'Get an event subscription (Tenant.User+)', responses: { '200': json(ref('EventSubscription'), 'The subscription', etag), ...errors, '404': problem('No such subscription (EVENT_SUBSCRIPTION.NOT_FOUND).') } },
+        patch: {
+          operationId: 'updateEventSubscription',
+          summary: 'Change an event subscription (Tenant.Admin)',
+          parameters: [ifMatch],
+          requestBody: body('UpdateEventSubscriptionRequest'),
+          responses: { '200': json(ref('EventSubscription'), 'Updated', etag), '412': problem('If-Match does not match.'), ...errors, '404': problem('No such subscription (EVENT_SUBSCRIPTION.NOT_FOUND) or workflow.') },
+        },
+        delete: { operationId: 'deleteEventSubscription', summary: 'Delete an event subscription (idempotent, Tenant.Admin)', parameters: [ifMatch], responses: { '204': { description: 'Deleted' }, '412': problem('If-Match does not match.'), ...errors } },
+      },
       '/tenants/{tenantId}/hooks': {
         parameters: [tenantPath],
         post: {
@@ -390,6 +423,7 @@ export function buildOpenApiDocument(version: string): Json {
             entraTenantId: { type: ['string', 'null'] },
             placement: { enum: [...TENANT_PLACEMENTS] },
             egress: ref('TenantEgress'),
+            eventSources: ref('EventSources'),
             createdAt: { type: 'string', format: 'date-time' },
             updatedAt: { type: 'string', format: 'date-time' },
             etag: { type: 'string' },
@@ -451,6 +485,68 @@ export function buildOpenApiDocument(version: string): Json {
           type: 'object',
           additionalProperties: false,
           properties: { from: { enum: ['start', 'failedStep'], default: 'start' }, version: { enum: ['pinned', 'latest'], default: 'pinned' } },
+        },
+        EventSources: eventSourcesSchema,
+        CreateEventSubscriptionRequest: component(createEventSubscriptionSchema),
+        UpdateEventSubscriptionRequest: component(updateEventSubscriptionSchema),
+        EventSubscription: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            tenantId: { type: 'string' },
+            workflowId: { type: 'string' },
+            eventTypes: { type: 'array', items: { type: 'string' } },
+            subjectBeginsWith: { type: ['string', 'null'] },
+            subjectEndsWith: { type: ['string', 'null'] },
+            caseSensitive: { type: 'boolean' },
+            enabled: { type: 'boolean' },
+            createdBy: { type: 'string' },
+            createdAt: { type: 'string', format: 'date-time' },
+            updatedAt: { type: 'string', format: 'date-time' },
+            etag: { type: 'string' },
+            links: { type: 'object' },
+          },
+        },
+        EventRunInput: {
+          type: 'object',
+          description: 'The input of a run an event subscription starts: the event, in one shape for both schemas.',
+          properties: {
+            id: { type: 'string' },
+            type: { type: 'string', description: 'eventType (Event Grid) or type (CloudEvents).' },
+            subject: { type: 'string' },
+            source: { type: 'string', description: 'topic (Event Grid) or source (CloudEvents).' },
+            time: { type: ['string', 'null'] },
+            schema: { enum: ['eventgrid', 'cloudevents'] },
+            data: {},
+          },
+        },
+        RunEvent: {
+          type: 'object',
+          description: 'An event the platform publishes to its Event Grid topic (Event Grid schema).',
+          properties: {
+            id: { type: 'string', description: '<runId>:<eventType>: the same on a retried publish.' },
+            eventType: { enum: [...RUN_EVENT_TYPES] },
+            subject: { type: 'string', description: '/tenants/{tenantId}/workflows/{workflowId}/runs/{runId}' },
+            eventTime: { type: 'string', format: 'date-time' },
+            dataVersion: { const: '1' },
+            data: {
+              type: 'object',
+              properties: {
+                tenantId: { type: 'string' },
+                runId: { type: 'string' },
+                workflowId: { type: 'string' },
+                version: { type: 'integer' },
+                status: { enum: [...RUN_STATUSES] },
+                trigger: { enum: [...TRIGGER_KINDS] },
+                errorCode: { type: ['string', 'null'] },
+                errorStepId: { type: ['string', 'null'] },
+                createdAt: { type: 'string', format: 'date-time' },
+                startedAt: { type: ['string', 'null'], format: 'date-time' },
+                completedAt: { type: ['string', 'null'], format: 'date-time' },
+                durationMs: { type: ['integer', 'null'] },
+              },
+            },
+          },
         },
         CreateHookRequest: component(createHookSchema),
         UpdateHookRequest: component(updateHookSchema),

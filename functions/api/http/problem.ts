@@ -5,6 +5,7 @@ import { ArtifactErrorCodes } from '../../../shared/ports/artifactStore.js';
 import { SecretErrorCodes } from '../../../shared/ports/secretStore.js';
 import { RunControlErrorCodes } from '../../../shared/application/runControl.js';
 import { WebhookErrorCodes } from '../../../shared/domain/webhook.js';
+import { EventErrorCodes } from '../../../shared/domain/events.js';
 
 /** The one mapping from error codes to HTTP statuses. */
 const STATUS_BY_CODE: Record<string, number> = {
@@ -51,6 +52,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   [ScheduleErrorCodes.timeZoneInvalid]: 400,
   [ScheduleErrorCodes.notFound]: 404,
   [ScheduleErrorCodes.exists]: 409,
+  [EventErrorCodes.subscriptionNotFound]: 404,
+  [EventErrorCodes.subscriptionInvalid]: 400,
+  [EventErrorCodes.eventSourcesInvalid]: 400,
+  [EventErrorCodes.eventSourceTaken]: 409,
   [ErrorCodes.rateLimited]: 429,
   [ErrorCodes.quotaExceeded]: 429,
 };

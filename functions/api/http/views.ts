@@ -1,3 +1,4 @@
+import type { EventSubscription } from '../../../shared/domain/events.js';
 import type { AuditEntry } from '../../../shared/domain/audit.js';
 import type { Run } from '../../../shared/domain/run.js';
 import { CronSpec, type Schedule } from '../../../shared/domain/schedule.js';
@@ -75,5 +76,14 @@ export function scheduleView(schedule: Schedule, now: Date): Record<string, unkn
     nextFireTime,
     etag: etagOf(revision),
     links: { self: `${base}/schedules/${schedule.id}`, workflow: `${base}/workflows/${schedule.workflowId}`, runs: `${base}/runs?workflowId=${schedule.workflowId}` },
+  };
+}
+
+export function eventSubscriptionView(subscription: EventSubscription): Record<string, unknown> {
+  const { revision, ...fields } = subscription;
+  return {
+    ...fields,
+    etag: etagOf(revision),
+    links: { self: `/api/tenants/${subscription.tenantId}/eventSubscriptions/${subscription.id}`, workflow: `/api/tenants/${subscription.tenantId}/workflows/${subscription.workflowId}` },
   };
 }

@@ -7,12 +7,13 @@ import { getRun } from '../../../shared/application/runUseCases.js';
 import { tenantScope } from '../http/tenantScope.js';
 import { runView } from '../http/views.js';
 import { releaseRunSlot } from '../../triggers/admittedRuns.js';
+import { publishRunEvent, runEventsOutput } from '../../triggers/runEvents.js';
 import { isActive, runtimeStatusOf, terminateRunTree } from './runControlHttp.js';
 
 /**
  * `POST /api/tenants/{tenantId}/runs/{runId}:cancel`: terminates the run's orchestration and every active
  * instance below it (steps, forEach iterations, child runs with theirs), then records the run and its stopped
- * child runs `cancelled`. 200 with the run; idempotent for
+ * child runs `cancelled` (publishing run.cancelled for the run). 200 with the run; idempotent for
  * a cancelled run; 409 RUN.NOT_RUNNING for a succeeded or failed one. A queued run is taken off the admission
  * list; a running one frees its slot for the next waiting run.
  */
@@ -48,6 +49,7 @@ export const cancelRunHandler = apiHandler({ roles: READ_ROLES, audit: 'run.canc
     }
   }
   const cancelled = await data.runs.update(runId, { status: 'cancelled', completedAt: at });
+  publishRunEvent(api.invocation, cancelled, at);
   await markCancelled(runId);
   // Its slot, or its place in the admission list, goes to the next waiting run.
   await releaseRunSlot(client, data.tenantId, runId, api.invocation);
@@ -59,5 +61,6 @@ app.http('cancelRun', {
   methods: ['POST'],
   authLevel: 'anonymous',
   extraInputs: [df.input.durableClient()],
+  extraOutputs: [runEventsOutput],
   handler: cancelRunHandler,
 });

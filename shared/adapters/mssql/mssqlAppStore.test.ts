@@ -114,11 +114,12 @@ describe('Azure SQL migrations', () => {
     expect(tablesOf(tenantData).filter((t) => t.columns.includes('tenant_id')).map((t) => t.name).sort()).toEqual([...MSSQL_TENANT_TABLES].sort());
     expect(tablesOf(tenantData).every((t) => t.columns.includes('tenant_id'))).toBe(true);
     const control = tablesOf(MSSQL_CONTROL_MIGRATIONS.flatMap((m) => m.batches).join('\n'));
-    // The control plane: the registry, the platform's admission list, the webhook index and the schedule due index
-    // (no row-level security: they are read before a tenant is known, by control sessions only).
-    expect(control.map((t) => t.name)).toEqual(['tenants', 'run_admission', 'tenant_admission', 'hook_index', 'schedule_due']);
+    // The control plane: the registry, the platform's admission list, the webhook index, the schedule due index and
+    // the event source index (no row-level security: they are read before a tenant is known, by control sessions only).
+    expect(control.map((t) => t.name)).toEqual(['tenants', 'run_admission', 'tenant_admission', 'hook_index', 'schedule_due', 'event_source_index']);
     expect(control[0]!.columns).not.toContain('tenant_id');
     expect(control.find((t) => t.name === 'hook_index')!.columns).not.toContain('tenant_id');
+    expect(control.find((t) => t.name === 'event_source_index')!.columns).not.toContain('tenant_id');
   });
 
   it('covers every table with tenant_id with FILTER and BLOCK predicates, DENY UPDATE and tenant-first keys', () => {

@@ -9,6 +9,7 @@ import type { RunAdmission } from '../../ports/runAdmission.js';
 import type { ScheduleDueIndex } from '../../ports/scheduleDueIndex.js';
 import { ScheduleErrorCodes, type Schedule, type ScheduleError } from '../../domain/schedule.js';
 import type {
+  EventSubscriptionRepository,
   AppStore,
   AuditRepository,
   HookIndex,
@@ -86,6 +87,8 @@ import { deleteTenantAdmission, MssqlRunAdmission } from './mssqlRunAdmission.js
 import { checkPrecondition, DUPLICATE_KEY, id, TenantSessions, toPage } from './mssqlTenantSessions.js';
 import { deleteTenantHookIndex, MssqlHookIndex, MssqlHookRepository } from './mssqlHooks.js';
 import { deleteTenantScheduleDue, MssqlScheduleDueIndex } from './mssqlScheduleDue.js';
+import { MssqlEventSubscriptionRepository, writeEventSourceIndex } from './mssqlEventSubscriptions.js';
+import { EVENT_LIMITS, eventSourceKey } from '../../domain/events.js';
 import { connectTediousPool } from './tediousConnectionPool.js';
 
 /** Options of {@link createMssqlAppStore}. */
@@ -315,7 +318,7 @@ class MssqlTenantRepository implements TenantRepository {
     const tenant: Tenant = { ...input, quotas: { ...input.quotas }, createdAt: at, updatedAt: at, revision: 1 };
     await this.control(async (s) => {
       try {
-        await s.query(`INSERT INTO dbo.tenants (${TENANT_COLUMNS}) VALUES (@id, @name, @tier, @status, @quotas, @entra, @placement, @egress, @at, @at, 1)`, {
+        await s.query(`INSERT INTO dbo.tenants (${TENANT_COLUMNS}) VALUES (@id, @name, @tier, @status, @quotas, @entra, @placement, @egress, @event_sources, @at, @at, 1)`, {
           id: nvarchar(tenant.id, 63),
           name: nvarchar(tenant.name, 400, 'name'),
           tier: nvarchar(tenant.tier, 16),
@@ -324,8 +327,10 @@ class MssqlTenantRepository implements TenantRepository {
           entra: nvarchar(tenant.entraTenantId, 128, 'entraTenantId'),
           placement: nvarchar(tenant.placement, 16),
           egress: ntext(egressText(tenant.egress)),
+          event_sources: ntext(JSON.stringify(tenant.eventSources)),
           at: timestamp(at),
         });
+        if (tenant.eventSources.length > 0) await writeEventSourceIndex(s, tenant.id, tenant.eventSources);
       } catch (error) {
         if (DUPLICATE_KEY.has(sqlErrorNumber(error) ?? 0)) {
           throw new AppError(ErrorCodes.tenantExists, `tenant ${tenant.id} or its Entra tenant is already registered`);
@@ -355,6 +360,18 @@ class MssqlTenantRepository implements TenantRepository {
     if (entraTenantId.length > 128) return undefined;
     const rows = await this.control((s) =>
       s.query<TenantRow>(`SELECT ${TENANT_COLUMNS} FROM dbo.tenants WHERE entra_tenant_id = @entra`, { entra: nvarchar(entraTenantId, 128) }),
+    );
+    return rows[0] === undefined ? undefined : tenantFromRow(rows[0]);
+  }
+
+  async getByEventSource(source: string): Promise<Tenant | undefined> {
+    const key = eventSourceKey(source);
+    if (key.length === 0 || key.length > EVENT_LIMITS.eventSourceLength) return undefined;
+    const rows = await this.control((s) =>
+      s.query<TenantRow>(
+        `SELECT ${TENANT_COLUMNS.split(', ').map((column) => `t.${column}`).join(', ')} FROM dbo.event_source_index i JOIN dbo.tenants t ON t.id = i.owner_tenant_id WHERE i.source = @source`,
+        { source: nvarchar(key, EVENT_LIMITS.eventSourceLength) },
+      ),
     );
     return rows[0] === undefined ? undefined : tenantFromRow(rows[0]);
   }
@@ -397,7 +414,7 @@ class MssqlTenantRepository implements TenantRepository {
         const next = changedTenant(current, changes, now());
         try {
           await s.query(
-            'UPDATE dbo.tenants SET name = @name, tier = @tier, status = @status, quotas = @quotas, entra_tenant_id = @entra, egress = @egress, updated_at = @at, revision = @revision WHERE id = @id',
+            'UPDATE dbo.tenants SET name = @name, tier = @tier, status = @status, quotas = @quotas, entra_tenant_id = @entra, egress = @egress, event_sources = @event_sources, updated_at = @at, revision = @revision WHERE id = @id',
             {
               id: nvarchar(tenantId, 63),
               name: nvarchar(next.name, 400, 'name'),
@@ -406,10 +423,12 @@ class MssqlTenantRepository implements TenantRepository {
               quotas: ntext(JSON.stringify(next.quotas)),
               entra: nvarchar(next.entraTenantId, 128, 'entraTenantId'),
               egress: ntext(egressText(next.egress)),
+              event_sources: ntext(JSON.stringify(next.eventSources)),
               at: timestamp(next.updatedAt),
               revision: int(next.revision),
             },
           );
+          if (changes.eventSources !== undefined) await writeEventSourceIndex(s, tenantId, next.eventSources);
         } catch (error) {
           if (DUPLICATE_KEY.has(sqlErrorNumber(error) ?? 0)) throw new AppError(ErrorCodes.tenantExists, 'the Entra tenant is already mapped to a tenant');
           throw error;
@@ -433,6 +452,7 @@ class MssqlTenantRepository implements TenantRepository {
       await deleteTenantAdmission(s, tenantId);
       await deleteTenantHookIndex(s, tenantId);
       await deleteTenantScheduleDue(s, tenantId);
+      await writeEventSourceIndex(s, tenantId, []);
       await s.query('DELETE FROM dbo.tenants WHERE id = @id', { id: nvarchar(tenantId, 63) });
     });
     return true;
@@ -453,6 +473,7 @@ class MssqlTenantDataStore implements TenantDataStore {
   readonly audit: AuditRepository;
   readonly hooks: HookRepository;
   readonly schedules: ScheduleRepository;
+  readonly eventSubscriptions: EventSubscriptionRepository;
 
   constructor(
     readonly tenantId: string,
@@ -464,6 +485,7 @@ class MssqlTenantDataStore implements TenantDataStore {
     this.audit = new MssqlAuditRepository(scoped);
     this.hooks = new MssqlHookRepository(scoped);
     this.schedules = new MssqlScheduleRepository(scoped);
+    this.eventSubscriptions = new MssqlEventSubscriptionRepository(scoped);
   }
 }
 

@@ -107,6 +107,21 @@ export const MSSQL_CONTROL_MIGRATIONS: readonly MssqlMigration[] = [
       CREATE INDEX ix_schedule_due_lease ON dbo.schedule_due (lease_until) WHERE pending_fire_at IS NOT NULL;`,
     ],
   },
+  {
+    version: 6,
+    name: 'tenant event sources',
+    // The Event Grid topics and CloudEvents sources whose events belong to a tenant (set by a platform admin), and
+    // their index (stored lower-case, so the binary collation is exact): one source, one tenant.
+    batches: [
+      `ALTER TABLE dbo.tenants ADD event_sources nvarchar(max) NOT NULL CONSTRAINT df_tenants_event_sources DEFAULT N'[]'
+        CONSTRAINT ck_tenants_event_sources CHECK (ISJSON(event_sources) = 1);
+      CREATE TABLE dbo.event_source_index (
+        source nvarchar(1024) COLLATE Latin1_General_100_BIN2 NOT NULL CONSTRAINT pk_event_source_index PRIMARY KEY,
+        owner_tenant_id nvarchar(63) COLLATE Latin1_General_100_BIN2 NOT NULL
+      );
+      CREATE INDEX ix_event_source_index_tenant ON dbo.event_source_index (owner_tenant_id);`,
+    ],
+  },
 ];
 
 /**
@@ -374,6 +389,35 @@ export const MSSQL_TENANT_DATA_MIGRATIONS: readonly MssqlMigration[] = [
       `DENY UPDATE ON dbo.schedules (tenant_id) TO public;`,
     ],
   },
+  {
+    version: 5,
+    name: 'event subscriptions with row-level security',
+    batches: [
+      `CREATE TABLE dbo.event_subscriptions (
+        tenant_id nvarchar(63) COLLATE Latin1_General_100_BIN2 NOT NULL,
+        id nvarchar(128) COLLATE Latin1_General_100_BIN2 NOT NULL,
+        workflow_id nvarchar(128) COLLATE Latin1_General_100_BIN2 NOT NULL,
+        event_types nvarchar(max) NOT NULL CONSTRAINT ck_event_subscriptions_types CHECK (ISJSON(event_types) = 1),
+        subject_begins_with nvarchar(1024) NULL,
+        subject_ends_with nvarchar(1024) NULL,
+        case_sensitive tinyint NOT NULL CONSTRAINT ck_event_subscriptions_case CHECK (case_sensitive IN (0, 1)),
+        enabled tinyint NOT NULL CONSTRAINT ck_event_subscriptions_enabled CHECK (enabled IN (0, 1)),
+        created_by nvarchar(256) NOT NULL,
+        created_at datetime2(3) NOT NULL,
+        updated_at datetime2(3) NOT NULL,
+        revision int NOT NULL,
+        CONSTRAINT pk_event_subscriptions PRIMARY KEY (tenant_id, id)
+      );
+      CREATE INDEX ix_event_subscriptions_enabled ON dbo.event_subscriptions (tenant_id, enabled, id);`,
+      `ALTER SECURITY POLICY security.tenant_isolation
+        ADD FILTER PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.event_subscriptions,
+        ADD BLOCK PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.event_subscriptions AFTER INSERT,
+        ADD BLOCK PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.event_subscriptions AFTER UPDATE,
+        ADD BLOCK PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.event_subscriptions BEFORE UPDATE,
+        ADD BLOCK PREDICATE security.fn_tenant_predicate(tenant_id) ON dbo.event_subscriptions BEFORE DELETE;`,
+      `DENY UPDATE ON dbo.event_subscriptions (tenant_id) TO public;`,
+    ],
+  },
 ];
 
 /**
@@ -383,7 +427,7 @@ export const MSSQL_TENANT_DATA_MIGRATIONS: readonly MssqlMigration[] = [
 export const MSSQL_CONTROL_PLANE_TENANT_TABLES = ['run_admission', 'tenant_admission', 'schedule_due'] as const;
 
 /** The tenant tables, children first: the order in which a tenant's rows are deleted. */
-export const MSSQL_TENANT_TABLES = ['hook_deliveries', 'hooks', 'run_usage', 'step_executions', 'runs', 'schedules', 'workflow_versions', 'workflows', 'audit_entries'] as const;
+export const MSSQL_TENANT_TABLES = ['event_subscriptions', 'hook_deliveries', 'hooks', 'run_usage', 'step_executions', 'runs', 'schedules', 'workflow_versions', 'workflows', 'audit_entries'] as const;
 
 /** The migrations of a track. */
 export function mssqlMigrations(track: MssqlMigrationTrack): readonly MssqlMigration[] {

@@ -39,6 +39,7 @@ const tenant = (id: string, placement: 'shared' | 'dedicated' = 'shared') => ({
   entraTenantId: null,
   placement,
   egress: null,
+  eventSources: [],
 });
 
 describe('SQLite app store', () => {

@@ -13,6 +13,7 @@ import { ScheduleErrorCodes, type Schedule, type ScheduleError } from '../../dom
 import type {
   AppStore,
   AuditRepository,
+  EventSubscriptionRepository,
   HookIndex,
   HookRepository,
   Page,
@@ -53,6 +54,8 @@ import {
 } from '../storeSupport/storeRows.js';
 import { openSqliteDatabase } from './openSqliteDatabase.js';
 import { checkPrecondition, isConstraint, type Params, TenantScope, toPage } from './sqliteTenantScope.js';
+import { eventSourceKey } from '../../domain/events.js';
+import { SqliteEventSubscriptionRepository, writeEventSourceIndex } from './sqliteEventSubscriptions.js';
 import { SqliteHookIndex, SqliteHookRepository, deleteTenantHookIndex } from './sqliteHooks.js';
 
 export { assertTenantBound } from './sqliteTenantScope.js';
@@ -235,7 +238,7 @@ class SqliteTenantRepository implements TenantRepository {
     try {
       this.db
         .transaction(() => {
-          prepare(this.db, `INSERT INTO tenants (${TENANT_COLUMNS}) VALUES (@id, @name, @tier, @status, @quotas, @entra, @placement, @egress, @at, @at, 1)`).run({
+          prepare(this.db, `INSERT INTO tenants (${TENANT_COLUMNS}) VALUES (@id, @name, @tier, @status, @quotas, @entra, @placement, @egress, @event_sources, @at, @at, 1)`).run({
             id: tenant.id,
             name: tenant.name,
             tier: tenant.tier,
@@ -244,8 +247,10 @@ class SqliteTenantRepository implements TenantRepository {
             entra: tenant.entraTenantId,
             placement: tenant.placement,
             egress: egressText(tenant.egress),
+            event_sources: JSON.stringify(tenant.eventSources),
             at,
           });
+          writeEventSourceIndex(this.db, tenant.id, tenant.eventSources);
           // Only once the id is known to be free: clear whatever a data store that outlived an earlier tenant
           // of this id may have written, so the new tenant starts empty.
           if (tenant.placement === 'dedicated') this.store.removeDedicated(tenant.id);
@@ -267,6 +272,13 @@ class SqliteTenantRepository implements TenantRepository {
 
   async getByEntraTenantId(entraTenantId: string): Promise<Tenant | undefined> {
     const row = prepare(this.db, `SELECT ${TENANT_COLUMNS} FROM tenants WHERE entra_tenant_id = ?`).get(entraTenantId) as TenantRow | undefined;
+    return row === undefined ? undefined : tenantFromRow(row);
+  }
+
+  async getByEventSource(source: string): Promise<Tenant | undefined> {
+    const row = prepare(this.db, `SELECT ${TENANT_COLUMNS.split(', ').map((column) => `t.${column}`).join(', ')} FROM event_source_index i JOIN tenants t ON t.id = i.tenant_id WHERE i.source = ?`).get(
+      eventSourceKey(source),
+    ) as TenantRow | undefined;
     return row === undefined ? undefined : tenantFromRow(row);
   }
 
@@ -297,7 +309,7 @@ class SqliteTenantRepository implements TenantRepository {
           const next = changedTenant(current, changes, now());
           prepare(
             this.db,
-            'UPDATE tenants SET name = @name, tier = @tier, status = @status, quotas = @quotas, entra_tenant_id = @entra, egress = @egress, updated_at = @at, revision = @revision WHERE id = @id',
+            'UPDATE tenants SET name = @name, tier = @tier, status = @status, quotas = @quotas, entra_tenant_id = @entra, egress = @egress, event_sources = @event_sources, updated_at = @at, revision = @revision WHERE id = @id',
           ).run({
             id: tenantId,
             name: next.name,
@@ -306,9 +318,11 @@ class SqliteTenantRepository implements TenantRepository {
             quotas: JSON.stringify(next.quotas),
             entra: next.entraTenantId,
             egress: egressText(next.egress),
+            event_sources: JSON.stringify(next.eventSources),
             at: next.updatedAt,
             revision: next.revision,
           });
+          if (changes.eventSources !== undefined) writeEventSourceIndex(this.db, tenantId, next.eventSources);
           return next;
         })
         .immediate();
@@ -331,6 +345,7 @@ class SqliteTenantRepository implements TenantRepository {
         deleteTenantAdmission(this.db, tenantId);
         deleteTenantHookIndex(this.db, tenantId);
         deleteTenantScheduleDue(this.db, tenantId);
+        writeEventSourceIndex(this.db, tenantId, []);
         prepare(this.db, 'DELETE FROM tenants WHERE id = ?').run(tenantId);
         return true;
       })
@@ -351,6 +366,7 @@ class SqliteTenantDataStore implements TenantDataStore {
   readonly audit: AuditRepository;
   readonly hooks: HookRepository;
   readonly schedules: ScheduleRepository;
+  readonly eventSubscriptions: EventSubscriptionRepository;
 
   constructor(scope: TenantScope) {
     this.tenantId = scope.tenantId;
@@ -359,6 +375,7 @@ class SqliteTenantDataStore implements TenantDataStore {
     this.audit = new SqliteAuditRepository(scope);
     this.hooks = new SqliteHookRepository(scope);
     this.schedules = new SqliteScheduleRepository(scope);
+    this.eventSubscriptions = new SqliteEventSubscriptionRepository(scope);
   }
 }
 

@@ -92,6 +92,20 @@ export const CONTROL_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX schedule_due_lease ON schedule_due (lease_until) WHERE pending_fire_at IS NOT NULL;
     `,
   },
+  {
+    version: 6,
+    name: 'tenant event sources',
+    // The Event Grid topics and CloudEvents sources whose events belong to a tenant (set by a platform admin),
+    // and their index: the event router finds the tenant from the source alone, and a source has one tenant.
+    sql: `
+      ALTER TABLE tenants ADD COLUMN event_sources TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(event_sources));
+      CREATE TABLE event_source_index (
+        source TEXT NOT NULL PRIMARY KEY,
+        tenant_id TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX event_source_index_tenant ON event_source_index (tenant_id);
+    `,
+  },
 ];
 
 /**
@@ -286,10 +300,33 @@ export const TENANT_DATA_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX schedules_workflow ON schedules (tenant_id, workflow_id, id);
     `,
   },
+  {
+    version: 5,
+    name: 'event subscriptions',
+    // Which events (types, subject filters) start runs of which workflow. event_types is a JSON array.
+    sql: `
+      CREATE TABLE event_subscriptions (
+        tenant_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        workflow_id TEXT NOT NULL,
+        event_types TEXT NOT NULL CHECK (json_valid(event_types)),
+        subject_begins_with TEXT,
+        subject_ends_with TEXT,
+        case_sensitive INTEGER NOT NULL CHECK (case_sensitive IN (0, 1)),
+        enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, id)
+      ) STRICT;
+      CREATE INDEX event_subscriptions_enabled ON event_subscriptions (tenant_id, enabled, id);
+    `,
+  },
 ];
 
 /** The tenant tables, children first: the order in which a tenant's rows are deleted. */
-export const TENANT_TABLES = ['hook_deliveries', 'hooks', 'run_usage', 'step_executions', 'runs', 'schedules', 'workflow_versions', 'workflows', 'audit_entries'] as const;
+export const TENANT_TABLES = ['event_subscriptions', 'hook_deliveries', 'hooks', 'run_usage', 'step_executions', 'runs', 'schedules', 'workflow_versions', 'workflows', 'audit_entries'] as const;
 
 const MIGRATIONS: Readonly<Record<SqliteMigrationTrack, readonly SqliteMigration[]>> = {
   control: CONTROL_MIGRATIONS,

@@ -23,6 +23,8 @@ export interface TenantRow {
   placement: string;
   /** JSON of the tenant's egress allow-list, NULL when it has none. */
   egress: string | null;
+  /** JSON array of the tenant's event sources (lower-case). */
+  event_sources: string;
   created_at: string;
   updated_at: string;
   revision: number;
@@ -78,7 +80,7 @@ export interface StepRow {
   output_ref: string | null;
 }
 
-export const TENANT_COLUMNS = 'id, name, tier, status, quotas, entra_tenant_id, placement, egress, created_at, updated_at, revision';
+export const TENANT_COLUMNS = 'id, name, tier, status, quotas, entra_tenant_id, placement, egress, event_sources, created_at, updated_at, revision';
 export const WORKFLOW_COLUMNS = 'id, name, description, draft, latest_version, created_at, updated_at, created_by, revision';
 export const VERSION_COLUMNS = 'workflow_id, version, definition, published_at, published_by';
 export const RUN_COLUMNS =
@@ -98,6 +100,7 @@ export function tenantFromRow(row: TenantRow): Tenant {
     entraTenantId: row.entra_tenant_id,
     placement: row.placement as TenantPlacement,
     egress: row.egress === null ? null : (JSON.parse(row.egress) as TenantEgress),
+    eventSources: JSON.parse(row.event_sources) as string[],
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     revision: row.revision,
@@ -114,6 +117,7 @@ export function changedTenant(current: Tenant, changes: TenantChanges, at: strin
     quotas: changes.quotas === undefined ? current.quotas : { ...changes.quotas },
     entraTenantId: changes.entraTenantId === undefined ? current.entraTenantId : changes.entraTenantId,
     egress: changes.egress === undefined ? current.egress : changes.egress,
+    eventSources: changes.eventSources === undefined ? current.eventSources : [...changes.eventSources],
     updatedAt: at,
     revision: current.revision + 1,
   };
