@@ -1,20 +1,4 @@
-import { AppError, ErrorCodes } from '../../domain/errors.js';
-import type { Page, Precondition } from '../../ports/appStore.js';
-import { encodePageToken, type PageKey } from '../storeSupport/storeSupport.js';
 import { nvarchar, type SqlParam, sqlErrorNumber, type SqlSessions, type TenantSqlSession } from './mssqlSession.js';
-
-export function checkPrecondition(precondition: Precondition | undefined, revision: number, what: string): void {
-  if (precondition?.ifRevision !== undefined && precondition.ifRevision !== revision) {
-    throw new AppError(ErrorCodes.preconditionFailed, `${what} has revision ${revision}, not ${precondition.ifRevision}`);
-  }
-}
-
-export function toPage<R, T>(rows: R[], limit: number, map: (row: R) => T, key: (row: R) => PageKey, scope: string): Page<T> {
-  const items = rows.slice(0, limit);
-  const page: Page<T> = { items: items.map(map) };
-  if (rows.length > limit) page.continuationToken = encodePageToken(scope, key(items[items.length - 1]!));
-  return page;
-}
 
 /** Primary key and unique index violations. */
 export const DUPLICATE_KEY = new Set([2627, 2601]);
@@ -41,3 +25,5 @@ export class TenantSessions {
     }
   }
 }
+
+export { checkPrecondition, toPage } from '../storeSupport/storeSupport.js';

@@ -1,7 +1,4 @@
 import Database from 'better-sqlite3';
-import { AppError, ErrorCodes } from '../../domain/errors.js';
-import type { Page, Precondition } from '../../ports/appStore.js';
-import { encodePageToken, type PageKey } from '../storeSupport/storeSupport.js';
 import { prepare } from './preparedStatement.js';
 
 export type Params = Record<string, string | number | null | undefined>;
@@ -49,16 +46,4 @@ export function isConstraint(error: unknown, code: 'SQLITE_CONSTRAINT_PRIMARYKEY
   return error instanceof Database.SqliteError && error.code === code;
 }
 
-export function checkPrecondition(precondition: Precondition | undefined, revision: number, what: string): void {
-  if (precondition?.ifRevision !== undefined && precondition.ifRevision !== revision) {
-    throw new AppError(ErrorCodes.preconditionFailed, `${what} has revision ${revision}, not ${precondition.ifRevision}`);
-  }
-}
-
-/** Builds a page from up to limit+1 rows: the extra row only says that another page follows. */
-export function toPage<R, T>(rows: R[], limit: number, map: (row: R) => T, key: (row: R) => PageKey, scope: string): Page<T> {
-  const items = rows.slice(0, limit);
-  const page: Page<T> = { items: items.map(map) };
-  if (rows.length > limit) page.continuationToken = encodePageToken(scope, key(items[items.length - 1]!));
-  return page;
-}
+export { checkPrecondition, toPage } from '../storeSupport/storeSupport.js';

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { AppError, ErrorCodes } from '../../domain/errors.js';
 import type { JsonValue } from '../../domain/json.js';
+import type { Page, Precondition } from '../../ports/appStore.js';
 
 /** Page size when the caller gives none, and the largest accepted (see PageOptions). */
 export const DEFAULT_PAGE_LIMIT = 50;
@@ -98,4 +99,19 @@ export function fromJsonText<T = JsonValue>(text: string | null): T | null {
 /** A schedule error as stored (JSON text), or null. */
 export function scheduleErrorText(error: { code: string; message: string; at: string; scheduledTime: string | null } | null): string | null {
   return error === null ? null : JSON.stringify({ code: error.code, message: error.message.slice(0, 2000), at: error.at, scheduledTime: error.scheduledTime });
+}
+
+/** Optimistic concurrency: REQUEST.PRECONDITION_FAILED when `ifRevision` is given and differs from the stored revision. */
+export function checkPrecondition(precondition: Precondition | undefined, revision: number, what: string): void {
+  if (precondition?.ifRevision !== undefined && precondition.ifRevision !== revision) {
+    throw new AppError(ErrorCodes.preconditionFailed, `${what} has revision ${revision}, not ${precondition.ifRevision}`);
+  }
+}
+
+/** Builds a page from up to limit+1 rows: the extra row only says that another page follows. */
+export function toPage<R, T>(rows: R[], limit: number, map: (row: R) => T, key: (row: R) => PageKey, scope: string): Page<T> {
+  const items = rows.slice(0, limit);
+  const page: Page<T> = { items: items.map(map) };
+  if (rows.length > limit) page.continuationToken = encodePageToken(scope, key(items[items.length - 1]!));
+  return page;
 }
