@@ -82,6 +82,12 @@ import {
   type StepRow as SharedStepRow,
   type VersionRow as SharedVersionRow,
   type WorkflowRow as SharedWorkflowRow,
+  AUDIT_COLUMNS,
+  auditEntryFromRow,
+  USAGE_COLUMNS,
+  usageFromRow,
+  type AuditRow as SharedAuditRow,
+  type UsageRow as SharedUsageRow,
 } from '../storeSupport/storeRows.js';
 import { deleteTenantAdmission, MssqlRunAdmission } from './mssqlRunAdmission.js';
 import { checkPrecondition, DUPLICATE_KEY, id, TenantSessions, toPage } from './mssqlTenantSessions.js';
@@ -244,7 +250,6 @@ function now(): string {
 // ---------------------------------------------------------------------------------------------- tenants
 
 interface TenantRow extends SharedTenantRow, SqlRow {}
-
 
 class MssqlAppStoreImpl implements MssqlAppStore {
   readonly tenants: TenantRepository;
@@ -493,7 +498,6 @@ interface WorkflowRow extends SharedWorkflowRow, SqlRow {}
 
 interface VersionRow extends SharedVersionRow, SqlRow {}
 
-
 class MssqlWorkflowRepository implements WorkflowRepository {
   constructor(private readonly scope: TenantSessions) {}
 
@@ -661,18 +665,9 @@ interface RunRow extends SharedRunRow, SqlRow {}
 
 interface StepRow extends SharedStepRow, SqlRow {}
 
+interface UsageRow extends SharedUsageRow, SqlRow {}
 
-interface UsageRow extends SqlRow {
-  run_id: string;
-  steps_executed: number;
-  /** bigint: tedious returns it as a string. */
-  duration_ms: number | string;
-  bytes: number | string;
-  connector_calls: number;
-  recorded_at: string;
-}
-
-const USAGE_COLUMNS = 'run_id, steps_executed, duration_ms, bytes, connector_calls, recorded_at';
+interface AuditRow extends SharedAuditRow, SqlRow {}
 
 /** A usage counter: a non-negative safe integer, at most `max`. */
 function usageCount(value: number, field: string, max = Number.MAX_SAFE_INTEGER): number {
@@ -926,46 +921,14 @@ class MssqlRunRepository implements RunRepository {
     );
     const row = rows[0];
     if (row === undefined) return undefined;
-    return {
-      tenantId: this.scope.tenantId,
-      runId: row.run_id,
-      stepsExecuted: Number(row.steps_executed),
-      durationMs: Number(row.duration_ms),
-      bytes: Number(row.bytes),
-      connectorCalls: Number(row.connector_calls),
-      recordedAt: row.recorded_at,
-    };
+    return usageFromRow(this.scope.tenantId, row);
   }
 }
-
-interface AuditRow extends SqlRow {
-  id: string;
-  at: string;
-  actor: string;
-  action: string;
-  target_type: string;
-  target_id: string;
-  outcome: string;
-  error_code: string | null;
-  correlation_id: string;
-}
-
-const AUDIT_COLUMNS = 'id, at, actor, action, target_type, target_id, outcome, error_code, correlation_id';
 
 class MssqlAuditRepository implements AuditRepository {
   constructor(private readonly scope: TenantSessions) {}
 
-  private toEntry = (row: AuditRow): AuditEntry => ({
-    tenantId: this.scope.tenantId,
-    id: row.id,
-    at: row.at,
-    actor: JSON.parse(row.actor) as AuditEntry['actor'],
-    action: row.action,
-    target: { type: row.target_type, id: row.target_id },
-    outcome: row.outcome as AuditEntry['outcome'],
-    errorCode: row.error_code,
-    correlationId: row.correlation_id,
-  });
+  private toEntry = (row: AuditRow): AuditEntry => auditEntryFromRow(this.scope.tenantId, row);
 
   /** Idempotent by entry id: a retried append (e.g. a replayed activity) records the entry once. */
   async append(entry: Omit<AuditEntry, 'tenantId'>): Promise<void> {
@@ -1025,7 +988,6 @@ class MssqlAuditRepository implements AuditRepository {
     return toPage(rows, limit, this.toEntry, (row) => [row.at, row.id], scope);
   }
 }
-
 
 interface ScheduleRow extends SharedScheduleRow, SqlRow {}
 

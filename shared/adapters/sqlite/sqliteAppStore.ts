@@ -51,6 +51,12 @@ import {
   type StepRow,
   type VersionRow,
   type WorkflowRow,
+  AUDIT_COLUMNS,
+  auditEntryFromRow,
+  USAGE_COLUMNS,
+  usageFromRow,
+  type AuditRow,
+  type UsageRow,
 } from '../storeSupport/storeRows.js';
 import { openSqliteDatabase } from './openSqliteDatabase.js';
 import { checkPrecondition, isConstraint, type Params, TenantScope, toPage } from './sqliteTenantScope.js';
@@ -217,7 +223,6 @@ function claimDedicatedDatabase(db: Database.Database, tenantId: string): void {
   }
 }
 
-
 class SqliteTenantRepository implements TenantRepository {
   constructor(private readonly store: SqliteAppStore) {}
 
@@ -379,7 +384,6 @@ class SqliteTenantDataStore implements TenantDataStore {
   }
 }
 
-
 class SqliteWorkflowRepository implements WorkflowRepository {
   constructor(private readonly scope: TenantScope) {}
 
@@ -499,18 +503,6 @@ class SqliteWorkflowRepository implements WorkflowRepository {
     return toPage(rows, limit, this.toVersion, (row) => [row.version], scope);
   }
 }
-
-
-interface UsageRow {
-  run_id: string;
-  steps_executed: number;
-  duration_ms: number;
-  bytes: number;
-  connector_calls: number;
-  recorded_at: string;
-}
-
-const USAGE_COLUMNS = 'run_id, steps_executed, duration_ms, bytes, connector_calls, recorded_at';
 
 /** A usage counter: a non-negative safe integer. */
 function usageCount(value: number, field: string): number {
@@ -707,46 +699,14 @@ class SqliteRunRepository implements RunRepository {
   async getUsage(runId: string): Promise<RunUsage | undefined> {
     const row = this.scope.get<UsageRow>(`SELECT ${USAGE_COLUMNS} FROM run_usage WHERE tenant_id = @tenant_id AND run_id = @run_id`, { run_id: runId });
     if (row === undefined) return undefined;
-    return {
-      tenantId: this.scope.tenantId,
-      runId: row.run_id,
-      stepsExecuted: row.steps_executed,
-      durationMs: row.duration_ms,
-      bytes: row.bytes,
-      connectorCalls: row.connector_calls,
-      recordedAt: row.recorded_at,
-    };
+    return usageFromRow(this.scope.tenantId, row);
   }
 }
-
-interface AuditRow {
-  id: string;
-  at: string;
-  actor: string;
-  action: string;
-  target_type: string;
-  target_id: string;
-  outcome: string;
-  error_code: string | null;
-  correlation_id: string;
-}
-
-const AUDIT_COLUMNS = 'id, at, actor, action, target_type, target_id, outcome, error_code, correlation_id';
 
 class SqliteAuditRepository implements AuditRepository {
   constructor(private readonly scope: TenantScope) {}
 
-  private toEntry = (row: AuditRow): AuditEntry => ({
-    tenantId: this.scope.tenantId,
-    id: row.id,
-    at: row.at,
-    actor: JSON.parse(row.actor) as AuditEntry['actor'],
-    action: row.action,
-    target: { type: row.target_type, id: row.target_id },
-    outcome: row.outcome as AuditEntry['outcome'],
-    errorCode: row.error_code,
-    correlationId: row.correlation_id,
-  });
+  private toEntry = (row: AuditRow): AuditEntry => auditEntryFromRow(this.scope.tenantId, row);
 
   /** Idempotent by entry id: a retried append (e.g. a replayed activity) records the entry once. */
   async append(entry: Omit<AuditEntry, 'tenantId'>): Promise<void> {

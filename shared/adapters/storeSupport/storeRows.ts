@@ -1,6 +1,7 @@
+import type { AuditEntry } from '../../domain/audit.js';
 import type { JsonObject, JsonValue } from '../../domain/json.js';
 import type { MissedFirePolicy, Schedule, ScheduleError, ScheduleStatus } from '../../domain/schedule.js';
-import type { Run, RunError, RunStatus, StepExecution, StepStatus, TriggerKind } from '../../domain/run.js';
+import type { Run, RunError, RunStatus, RunUsage, StepExecution, StepStatus, TriggerKind } from '../../domain/run.js';
 import type { TenantEgress } from '../../domain/egress.js';
 import type { Tenant, TenantPlacement, TenantQuotas, TenantStatus, TenantTier } from '../../domain/tenant.js';
 import type { Workflow, WorkflowVersion } from '../../domain/workflow.js';
@@ -9,7 +10,7 @@ import type { DueSchedule } from '../../ports/scheduleDueIndex.js';
 import { fromJsonText } from './storeSupport.js';
 
 /**
- * The rows both SQL stores (SQLite and Azure SQL) read for tenants, workflows, versions, runs and steps — the same
+ * The rows both SQL stores (SQLite and Azure SQL) read for tenants, workflows, versions, runs, steps, usage and audit — the same
  * columns in both schemas — and their mapping to the domain. One definition, so the stores cannot drift.
  */
 
@@ -252,5 +253,57 @@ export function dueScheduleFromRow(row: ScheduleDueRow): DueSchedule {
       row.pending_fire_at === null || row.lease_until === null
         ? null
         : { scheduledTime: row.pending_fire_at, missedFires: row.pending_missed ?? 0, leaseUntil: row.lease_until },
+  };
+}
+
+/** A run_usage row. Azure SQL returns the bigint counters as strings. */
+export interface UsageRow {
+  run_id: string;
+  steps_executed: number;
+  duration_ms: number | string;
+  bytes: number | string;
+  connector_calls: number;
+  recorded_at: string;
+}
+
+export const USAGE_COLUMNS = 'run_id, steps_executed, duration_ms, bytes, connector_calls, recorded_at';
+
+export function usageFromRow(tenantId: string, row: UsageRow): RunUsage {
+  return {
+    tenantId,
+    runId: row.run_id,
+    stepsExecuted: Number(row.steps_executed),
+    durationMs: Number(row.duration_ms),
+    bytes: Number(row.bytes),
+    connectorCalls: Number(row.connector_calls),
+    recordedAt: row.recorded_at,
+  };
+}
+
+export interface AuditRow {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  outcome: string;
+  error_code: string | null;
+  correlation_id: string;
+}
+
+export const AUDIT_COLUMNS = 'id, at, actor, action, target_type, target_id, outcome, error_code, correlation_id';
+
+export function auditEntryFromRow(tenantId: string, row: AuditRow): AuditEntry {
+  return {
+    tenantId,
+    id: row.id,
+    at: row.at,
+    actor: JSON.parse(row.actor) as AuditEntry['actor'],
+    action: row.action,
+    target: { type: row.target_type, id: row.target_id },
+    outcome: row.outcome as AuditEntry['outcome'],
+    errorCode: row.error_code,
+    correlationId: row.correlation_id,
   };
 }
