@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT, type CryptoKey, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
+import { decodeJwt, decodeProtectedHeader, SignJWT, type CryptoKey, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import type { IssuerScopedTokenValidator, ValidatedToken } from '../../ports/tokenValidator.js';
 import { devEntraTenantId, devUserObjectId, DEV_PLATFORM_ENTRA_TENANT_ID, isRole } from './devDirectory.js';
 import { isDevelopmentIssuerAllowed } from './devIssuerGuard.js';
-import { isGuid, MAX_BEARER_TOKEN_LENGTH, toAuthError, toValidatedToken, unauthenticated } from '../jwt/jwtChecks.js';
+import { isGuid, MAX_BEARER_TOKEN_LENGTH, unauthenticated, verifyTenantToken } from '../jwt/jwtChecks.js';
 import { DEV_SIGNING_ALGORITHM, importPrivateKey, importPublicKey, loadOrCreateSigningKey, readSigningKey } from './signingKey.js';
 
 /** Every development token's `iss` starts with this; the rest is `{tid}/v2.0`, as in Entra's v2 issuer. */
@@ -167,23 +167,7 @@ export function createDevelopmentTokenValidator(options: DevelopmentTokenValidat
     const expectedIssuer = developmentIssuer(tid);
     if (claims['iss'] !== expectedIssuer) throw unauthenticated("The token's issuer is not trusted.", 'issuer');
 
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(bearerToken, () => keyFor(kid), {
-        algorithms: [DEV_SIGNING_ALGORITHM],
-        audience,
-        issuer: expectedIssuer,
-        clockTolerance,
-        requiredClaims: ['exp', 'tid'],
-      }));
-    } catch (error) {
-      throw toAuthError(error);
-    }
-    if (payload['tid'] !== tid) throw unauthenticated('The token has no valid tenant id (tid).', 'tenant');
-    if (allowedTenantIds && !(await allowedTenantIds(tid.toLowerCase()))) {
-      throw unauthenticated("The token's directory is not onboarded to AutomateIQ.", 'tenantNotOnboarded');
-    }
-    return toValidatedToken(payload, tid, 'development');
+    return verifyTenantToken(bearerToken, () => keyFor(kid), { algorithms: [DEV_SIGNING_ALGORITHM], audience, issuer: expectedIssuer, clockTolerance, tid, source: 'development' }, allowedTenantIds);
   }
 
   return { validate, issuerPrefixes: Object.freeze([DEV_ISSUER_PREFIX]) };

@@ -6,7 +6,6 @@ import {
   decodeProtectedHeader,
   errors,
   jwksCache,
-  jwtVerify,
   type CryptoKey,
   type ExportedJWKSCache,
   type FetchImplementation,
@@ -17,7 +16,7 @@ import {
   type ProtectedHeaderParameters,
 } from 'jose';
 import type { IssuerScopedTokenValidator, ValidatedToken } from '../../ports/tokenValidator.js';
-import { isGuid, isKeySelectionError, keysUnavailable, MAX_BEARER_TOKEN_LENGTH, toAuthError, toValidatedToken, unauthenticated } from '../jwt/jwtChecks.js';
+import { isGuid, isKeySelectionError, keysUnavailable, MAX_BEARER_TOKEN_LENGTH, unauthenticated, verifyTenantToken } from '../jwt/jwtChecks.js';
 
 /** The multi-tenant JWKS of Entra ID (the same keys sign v1 and v2 tokens). */
 export const ENTRA_COMMON_JWKS_URI = 'https://login.microsoftonline.com/common/discovery/v2.0/keys';
@@ -124,25 +123,7 @@ export function createEntraTokenValidator(options: EntraTokenValidatorOptions): 
     if (expectedIssuer === undefined) throw unauthenticated("The token's version (ver) is not supported.", 'version');
     // Also checked by jwtVerify after the signature; checking first keeps foreign tokens from causing JWKS fetches.
     if (claims['iss'] !== expectedIssuer) throw unauthenticated("The token's issuer is not trusted.", 'issuer');
-
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(bearerToken, resolveKey, {
-        algorithms,
-        audience,
-        issuer: expectedIssuer,
-        clockTolerance,
-        requiredClaims: ['exp', 'tid'],
-      }));
-    } catch (error) {
-      throw toAuthError(error);
-    }
-    // The verified payload is the one decoded above; re-read tid from it all the same.
-    if (payload['tid'] !== tid) throw unauthenticated('The token has no valid tenant id (tid).', 'tenant');
-    if (allowedTenantIds && !(await allowedTenantIds(tid.toLowerCase()))) {
-      throw unauthenticated("The token's directory is not onboarded to AutomateIQ.", 'tenantNotOnboarded');
-    }
-    return toValidatedToken(payload, tid, 'entra');
+    return verifyTenantToken(bearerToken, resolveKey, { algorithms, audience, issuer: expectedIssuer, clockTolerance, tid, source: 'entra' }, allowedTenantIds);
   }
 
   return { validate, issuerPrefixes: ENTRA_ISSUER_PREFIXES };

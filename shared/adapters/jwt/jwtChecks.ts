@@ -1,4 +1,4 @@
-import { errors } from 'jose';
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { AppError, ErrorCodes } from '../../domain/errors.js';
 import type { ValidatedToken } from '../../ports/tokenValidator.js';
 
@@ -66,6 +66,37 @@ export function toAuthError(error: unknown): AppError {
   if (error instanceof errors.JWSSignatureVerificationFailed) return unauthenticated("The token's signature is invalid.", 'signature');
   if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return unauthenticated('The bearer token is malformed.', 'malformed');
   return new AppError(ErrorCodes.internal, 'The token could not be validated.', { cause: error });
+}
+
+/**
+ * The verification both validators end with: the signature (keys from `key`), algorithm, audience, issuer, expiry
+ * with the clock tolerance and the `exp`/`tid` claims; then the verified `tid` must be the one the issuer was
+ * derived from, and its directory onboarded when `allowedTenantIds` is given. Returns the port's view.
+ */
+export async function verifyTenantToken(
+  bearerToken: string,
+  key: JWTVerifyGetKey,
+  expected: { algorithms: string[]; audience: string | string[]; issuer: string; clockTolerance: number | string; tid: string; source: ValidatedToken['issuer'] },
+  allowedTenantIds: ((tid: string) => Promise<boolean> | boolean) | undefined,
+): Promise<ValidatedToken> {
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(bearerToken, key, {
+      algorithms: expected.algorithms,
+      audience: expected.audience,
+      issuer: expected.issuer,
+      clockTolerance: expected.clockTolerance,
+      requiredClaims: ['exp', 'tid'],
+    }));
+  } catch (error) {
+    throw toAuthError(error);
+  }
+  // The verified payload is the one decoded before; re-read tid from it all the same.
+  if (payload['tid'] !== expected.tid) throw unauthenticated('The token has no valid tenant id (tid).', 'tenant');
+  if (allowedTenantIds && !(await allowedTenantIds(expected.tid.toLowerCase()))) {
+    throw unauthenticated("The token's directory is not onboarded to AutomateIQ.", 'tenantNotOnboarded');
+  }
+  return toValidatedToken(payload, expected.tid, expected.source);
 }
 
 /** Builds the port's view of verified claims. `subject` is `oid` (stable per directory), else `sub`. */
