@@ -9,6 +9,7 @@ const os = require('node:os');
 const path = require('node:path');
 const http = require('node:http');
 const { DIST_HOST } = require('./common.js');
+const { platformHostEnv } = require('./platformHost.js');
 
 const AUDIENCE = 'api://automateiq';
 /** The app root the CLI runs: the folder holding dist/ (the repo, or an AIQ_BENCH_DIST checkout). */
@@ -21,15 +22,7 @@ const APP_ROOT = path.resolve(DIST_HOST, '..', '..');
 async function startStack({ cpuProfDir, label = 'stack' } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `aiq-bench-engine-${label}-`));
   const keyFile = path.join(dir, 'signing-key.json');
-  const env = {
-    ...process.env,
-    AZURE_FUNCTIONS_ENVIRONMENT: 'Development',
-    AIQ_SQLITE_PATH: path.join(dir, 'app.db'),
-    AIQ_DEDICATED_TENANT_DIR: path.join(dir, 'tenants'),
-    AIQ_DEV_ISSUER_KEY_FILE: keyFile,
-    AzureFunctionsJobHost__logging__logLevel__default: 'Warning',
-  };
-  delete env.REDIS_URL; // in-memory rate limiter: no network hop
+  const env = platformHostEnv(dir, keyFile);
   delete env.NODE_OPTIONS;
   const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
   const cli = path.join(DIST_HOST, 'cli.js');

@@ -7,10 +7,11 @@ const os = require('node:os');
 const path = require('node:path');
 const { REPO_ROOT } = require('./common');
 
-/** Starts the platform; resolves with its base URL, a token signer and `stop()`. */
-async function startPlatformHost(prefix) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  const keyFile = path.join(dir, 'signing-key.json');
+/**
+ * The environment of a benchmark host: Development, private SQLite files and issuer key in `dir`, warnings-only
+ * logs, and the in-memory rate limiter (REDIS_URL removed: benches measure the API and the store, not a network hop).
+ */
+function platformHostEnv(dir, keyFile) {
   const env = {
     ...process.env,
     AZURE_FUNCTIONS_ENVIRONMENT: 'Development',
@@ -19,7 +20,15 @@ async function startPlatformHost(prefix) {
     AIQ_DEV_ISSUER_KEY_FILE: keyFile,
     AzureFunctionsJobHost__logging__logLevel__default: 'Warning',
   };
-  delete env.REDIS_URL; // the in-memory rate limiter: this measures the API and the store, not a network hop
+  delete env.REDIS_URL;
+  return env;
+}
+
+/** Starts the platform; resolves with its base URL, a token signer and `stop()`. */
+async function startPlatformHost(prefix) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const keyFile = path.join(dir, 'signing-key.json');
+  const env = platformHostEnv(dir, keyFile);
   const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'host', 'cli.js'), REPO_ROOT, '--port', '0', '--state-dir', path.join(dir, 'state'), '--log-format', 'json'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const baseUrl = await new Promise((resolve, reject) => {
     let out = '';
@@ -42,4 +51,4 @@ async function startPlatformHost(prefix) {
   };
 }
 
-module.exports = { startPlatformHost };
+module.exports = { platformHostEnv, startPlatformHost };
