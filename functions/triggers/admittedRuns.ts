@@ -102,6 +102,19 @@ export async function startAdmittedRun(client: df.DurableClient, admitted: Admit
   return 'started';
 }
 
+/**
+ * Starts a run that already holds a slot (a start a crash interrupted) and settles the slot by the outcome: given
+ * back when the run is gone, back to the waiting list when its tenant is at its limit. True when the slot was
+ * given up.
+ */
+export async function restartAdmittedRun(client: df.DurableClient, run: AdmittedRun, context: InvocationContext): Promise<boolean> {
+  const outcome = await startAdmittedRun(client, run, context);
+  const { admission } = getContainer().appStore;
+  if (outcome === 'gone') return admission.release(run.tenantId, run.runId);
+  if (outcome === 'atLimit') return admission.readmit(run.tenantId, run.runId);
+  return false;
+}
+
 /** Admits waiting runs into the platform's free slots and starts them (see admitWaitingRuns). */
 export function admitAndStartRuns(client: df.DurableClient, context: InvocationContext): Promise<number> {
   const { appStore, config } = getContainer();

@@ -5,7 +5,7 @@ import { AppError, ErrorCodes } from '../../shared/domain/errors.js';
 import { isTerminalRunStatus } from '../../shared/domain/run.js';
 import type { AdmittedRun } from '../../shared/ports/runAdmission.js';
 import { isActive, runtimeStatusOf } from '../api/runs/runControlHttp.js';
-import { admitAndStartRuns, startAdmittedRun } from './admittedRuns.js';
+import { admitAndStartRuns, restartAdmittedRun } from './admittedRuns.js';
 import { runEventsOutput } from './runEvents.js';
 
 /** A run queued or admitted longer than this without the expected progress is looked at again. */
@@ -52,12 +52,7 @@ async function reconcileSlot(client: df.DurableClient, slot: AdmittedRun, contex
   }
   if (run && !isTerminalRunStatus(run.status)) {
     const runtimeStatus = await runtimeStatusOf(client, slot.runId);
-    if (runtimeStatus === undefined || run.status === 'queued') {
-      const outcome = await startAdmittedRun(client, slot, context);
-      if (outcome === 'started') return false;
-      if (outcome === 'atLimit') return appStore.admission.readmit(slot.tenantId, slot.runId);
-      return appStore.admission.release(slot.tenantId, slot.runId);
-    }
+    if (runtimeStatus === undefined || run.status === 'queued') return restartAdmittedRun(client, slot, context);
     if (isActive(runtimeStatus)) return false;
     const message = `The run's orchestration ended (${runtimeStatus}) without recording the run's outcome.`;
     context.error(`Run '${slot.runId}' of tenant '${slot.tenantId}': ${message}`);

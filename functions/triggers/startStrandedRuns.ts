@@ -1,7 +1,7 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import * as df from 'durable-functions';
 import { getContainer } from '../../shared/composition/container.js';
-import { admitAndStartRuns, startAdmittedRun } from './admittedRuns.js';
+import { admitAndStartRuns, restartAdmittedRun } from './admittedRuns.js';
 import { runEventsOutput } from './runEvents.js';
 
 /** An admitted run not started within this time was stranded by a crash between its admission and its start. */
@@ -16,11 +16,7 @@ export async function startStrandedRuns(_timer: Timer, context: InvocationContex
   const { appStore } = getContainer();
   const client = df.getClient(context);
   const stranded = await appStore.admission.listAdmitted({ admittedBefore: new Date(Date.now() - STRANDED_AFTER_MS).toISOString(), limit: 100, unstarted: true });
-  for (const run of stranded) {
-    const outcome = await startAdmittedRun(client, run, context);
-    if (outcome === 'gone') await appStore.admission.release(run.tenantId, run.runId);
-    else if (outcome === 'atLimit') await appStore.admission.readmit(run.tenantId, run.runId);
-  }
+  for (const run of stranded) await restartAdmittedRun(client, run, context);
   if (stranded.length > 0) context.warn(`Started ${stranded.length} admitted runs whose start was interrupted.`);
   await admitAndStartRuns(client, context);
 }
